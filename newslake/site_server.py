@@ -1,0 +1,213 @@
+"""Serve a folder as a news site on 127.0.0.1: the demo's offline outlet and the tests' fixtures.
+
+A site is a folder of files. Text files may contain `{{BASE}}`, replaced by the served base
+URL (`http://127.0.0.1:PORT`), so feeds and sitemaps can give absolute links. A directory
+serves its `index.html`; the query string is ignored when looking up files, so
+`/post/?utm_source=x` serves the same page as `/post/`.
+
+An optional `_site.yaml` gives routes with special behaviour:
+
+    routes:
+      /news/1.html:
+        content_type: text/html; charset=windows-1251
+      /gone: {status: 404}
+      /old: {status: 301, location: /new}
+      /busy: {status: 429, headers: {Retry-After: "1"}, times: 1}   # then served normally
+      /slow: {delay: 0.5}
+      /alias: {file: news/1.html}
+      /nolastmod: {conditional: false}
+
+Every response carries an ETag and a Last-Modified header and answers conditional requests
+with 304, unless the route says `conditional: false`. Every request is recorded in
+`requests` (method, path with query, headers) for tests to assert on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import yaml
+
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
+    ".rss": "application/rss+xml; charset=utf-8",
+    ".atom": "application/atom+xml; charset=utf-8",
+    ".json": "application/json",
+    ".txt": "text/plain; charset=utf-8",
+    ".gz": "application/gzip",
+    ".jpg": "image/jpeg",
+    ".png": "image/png",
+    ".pdf": "application/pdf",
+}
+# A fixed date keeps Last-Modified stable between runs of the same fixture.
+FIXED_LAST_MODIFIED = formatdate(1_700_000_000, usegmt=True)
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+
+
+@dataclass
+class SiteServer:
+    """A fixture site on loopback; use as a context manager or call start()/stop()."""
+
+    root: Path
+    host: str = "127.0.0.1"
+    port: int = 0
+    requests: list[RecordedRequest] = field(default_factory=list)
+    _server: ThreadingHTTPServer | None = None
+    _thread: threading.Thread | None = None
+    _routes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _hits: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the site server is not running")
+        return f"http://{self.host}:{self._server.server_address[1]}"
+
+    def start(self) -> SiteServer:
+        config = self.root / "_site.yaml"
+        if config.exists():
+            self._routes = dict(
+                (yaml.safe_load(config.read_text("utf-8")) or {}).get("routes") or {}
+            )
+        handler = type("Handler", (_Handler,), {"site": self})
+        self._server = ThreadingHTTPServer((self.host, self.port), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> SiteServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def paths(self) -> list[str]:
+        """Paths (with query) requested so far, in order."""
+        with self._lock:
+            return [r.path for r in self.requests]
+
+    def clear(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self._hits.clear()
+
+    def _record(self, request: RecordedRequest) -> int:
+        with self._lock:
+            self.requests.append(request)
+            path = urlsplit(request.path).path
+            self._hits[path] = self._hits.get(path, 0) + 1
+            return self._hits[path]
+
+    def resolve(self, path: str) -> Path | None:
+        relative = unquote(path).lstrip("/")
+        candidate = (self.root / relative).resolve()
+        root = self.root.resolve()
+        if root != candidate and root not in candidate.parents:
+            return None
+        if candidate.is_dir():
+            candidate = candidate / "index.html"
+        if not candidate.is_file() or candidate.name == "_site.yaml":
+            return None
+        return candidate
+
+    def render(self, file: Path) -> bytes:
+        data = file.read_bytes()
+        if file.suffix in (".html", ".htm", ".xml", ".rss", ".atom", ".txt", ".json"):
+            data = data.replace(b"{{BASE}}", self.base_url.encode("ascii"))
+        return data
+
+
+class _Handler(BaseHTTPRequestHandler):
+    site: SiteServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read `requests`
+        return
+
+    def do_HEAD(self) -> None:
+        self._serve(send_body=False)
+
+    def do_GET(self) -> None:
+        self._serve(send_body=True)
+
+    def _serve(self, send_body: bool) -> None:
+        site = self.site
+        hit = site._record(RecordedRequest(self.command, self.path, dict(self.headers.items())))
+        path = urlsplit(self.path).path
+        route = site._routes.get(path, {})
+        if route.get("delay"):
+            time.sleep(float(route["delay"]))
+        times = route.get("times")
+        special = "status" in route and (times is None or hit <= int(times))
+        headers = {str(k): str(v) for k, v in (route.get("headers") or {}).items()}
+        if special and int(route["status"]) >= 300:
+            status = int(route["status"])
+            if "location" in route:
+                location = str(route["location"]).replace("{{BASE}}", site.base_url)
+                headers["Location"] = location
+            body = f"<html><body><h1>{status} {HTTPStatus(status).phrase}</h1></body></html>"
+            self._send(status, body.encode(), "text/html; charset=utf-8", headers, send_body)
+            return
+        file = site.resolve(route.get("file", path))
+        if file is None:
+            body = b"<html><head><title>Not found</title></head><body><h1>404</h1></body></html>"
+            self._send(404, body, "text/html; charset=utf-8", {}, send_body)
+            return
+        data = site.render(file)
+        content_type = route.get("content_type") or CONTENT_TYPES.get(
+            file.suffix, "application/octet-stream"
+        )
+        if route.get("conditional", True):
+            etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
+            headers.setdefault("ETag", etag)
+            headers.setdefault("Last-Modified", FIXED_LAST_MODIFIED)
+            if self.headers.get("If-None-Match") == etag or (
+                "If-None-Match" not in self.headers
+                and self.headers.get("If-Modified-Since") == FIXED_LAST_MODIFIED
+            ):
+                self._send(304, b"", None, headers, send_body=False)
+                return
+        self._send(200, data, content_type, headers, send_body)
+
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str | None,
+        headers: dict[str, str],
+        send_body: bool,
+    ) -> None:
+        self.send_response(status)
+        if content_type:
+            self.send_header("Content-Type", content_type)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if send_body and body:
+            self.wfile.write(body)

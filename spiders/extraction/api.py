@@ -1,0 +1,66 @@
+"""The extraction contract shared by the spider, `newslake extract` and the benchmarks.
+
+`extract_article` returns these keys (plain Python values; datetimes timezone-aware in UTC):
+
+    canonical_url, title, subtitle, authors, published_at, published_at_source,
+    published_at_raw, modified_at, language, language_declared, language_detected,
+    section, tags, body, images, syndicated_from, translations
+
+Everything else in a schema row (ids, hashes, run, fetch and source fields) is added by
+`spiders.rows.build_row`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from spiders.catalogue import Source
+
+EXTRACTOR = "newslake-extract/0.1"
+
+
+@dataclass(frozen=True)
+class PageHints:
+    """What discovery learned about a URL before it was fetched (feed entry, sitemap entry)."""
+
+    discovered_via: str = "link"  # feed | sitemap | link | file
+    feed_title: str | None = None
+    feed_published: str | None = None  # raw text, as the feed gave it
+    feed_authors: tuple[str, ...] = ()
+    feed_tags: tuple[str, ...] = ()
+    sitemap_lastmod: str | None = None
+    sitemap_published: str | None = None  # news:publication_date
+    sitemap_title: str | None = None  # news:title
+    sitemap_language: str | None = None  # news:language
+
+
+class NotAnArticle(Exception):
+    """The page must not land; `reason` is a key of schemas.REJECT_REASONS."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+def extract_article(
+    html: str | bytes,
+    url: str | None,
+    *,
+    source: Source | None = None,
+    headers: Mapping[str, str] | None = None,
+    hints: PageHints | None = None,
+    fetched_at: datetime | None = None,
+) -> dict[str, Any]:
+    """Extract an article from `html` (bytes are decoded using `headers`, the BOM or the meta tag).
+
+    `source` gives the timezone for dates printed without an offset and the languages the
+    text may be in; `fetched_at` anchors relative dates ("2 hours ago").
+    Raises NotAnArticle for section, tag, index, error and other non-article pages.
+    """
+    from spiders.extraction.article import extract
+
+    return extract(html, url, source=source, headers=headers, hints=hints, fetched_at=fetched_at)
