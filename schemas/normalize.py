@@ -119,8 +119,8 @@ def normalize_article(fields: Mapping[str, Any]) -> dict[str, Any]:
 
     for name in ("url", "canonical_url"):
         parts = urlsplit(row[name])
-        if parts.scheme not in ("http", "https", "file") or (
-            parts.scheme != "file" and not parts.hostname
+        if parts.scheme not in ("http", "https", "file", "urn") or (
+            parts.scheme in ("http", "https") and not parts.hostname
         ):
             raise InvalidRow(name, f"not an absolute http(s), file or urn URL: {row[name]!r}")
 
