@@ -1,0 +1,64 @@
+"""Shared test set-up: a private Prefect home, fixture sites and an S3 server on loopback."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+# Prefect reads its settings at import: set them before any test module imports it.
+_PREFECT_HOME = tempfile.mkdtemp(prefix="newslake-prefect-")
+os.environ.setdefault("PREFECT_HOME", _PREFECT_HOME)
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.pop("PREFECT_API_URL", None)
+
+import pytest  # noqa: E402
+
+from newslake.site_server import SiteServer  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def serve_site() -> Iterator[Callable[[Path], SiteServer]]:
+    """Start fixture sites on 127.0.0.1 (one port each); all stop when the test ends."""
+    servers: list[SiteServer] = []
+
+    def start(root: Path) -> SiteServer:
+        server = SiteServer(Path(root)).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3-compatible server in server mode, on loopback, for the whole session."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    port = server._server.server_port  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_lake(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh bucket on the test server; boto3's standard environment points at it."""
+    import boto3
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "newslake-test-key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "newslake-test-secret")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_endpoint)
+    bucket = f"lake-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3").create_bucket(Bucket=bucket)
+    return f"s3://{bucket}/newslake"
