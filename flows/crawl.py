@@ -1,0 +1,247 @@
+"""The crawl flow: for each source, prepare the skip list, crawl into a spool, land the spool.
+
+Each source runs as its own chain of tasks cut at I/O boundaries, so one broken outlet neither
+stops the others nor loses what they fetched. The flow ends Failed when any source failed,
+after publishing the per-source counts, so a schedule alerts.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from flows.runtime import prefect_defaults
+
+prefect_defaults()
+
+from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect.artifacts import create_table_artifact  # noqa: E402
+from prefect.futures import PrefectFuture  # noqa: E402
+from prefect.states import Completed, Failed, State  # noqa: E402
+from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
+from spiders.runner import CrawlResult, run_crawl  # noqa: E402
+
+from lake import land_spool, open_store, write_failed_manifest, write_skip_file  # noqa: E402
+from spiders.catalogue import Source, load_sources, select_sources  # noqa: E402
+from spiders.extraction import EXTRACTOR  # noqa: E402
+
+COUNT_COLUMNS = ("discovered", "fetched", "landed", "rejected", "skipped_landed", "duplicates")
+
+
+@dataclass
+class SourceOutcome:
+    source_id: str
+    status: str = "ok"  # ok | failed | skipped
+    counts: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    lake: str
+    sources: list[SourceOutcome]
+
+    @property
+    def failed(self) -> list[SourceOutcome]:
+        return [s for s in self.sources if s.status == "failed"]
+
+    def table(self) -> list[dict[str, Any]]:
+        return [
+            {"source": s.source_id, "status": s.status}
+            | {c: s.counts.get(c, 0) for c in COUNT_COLUMNS}
+            | ({"error": s.error} if s.error else {})
+            for s in self.sources
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def new_run_id() -> str:
+    """Sortable and unique: UTC time of the start plus a random suffix."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+@task(name="prepare-skip-list", retries=2, retry_delay_seconds=5)
+def prepare_skip_list(lake: str, source_id: str, spool: Path) -> Path:
+    """Ids of articles already landed, so the spider does not fetch them again."""
+    spool.mkdir(parents=True, exist_ok=True)
+    path = spool / "skip.txt"
+    write_skip_file(open_store(lake), source_id, path)
+    return path
+
+
+@task(name="crawl-source")
+def crawl_source(
+    source: Source,
+    run_id: str,
+    spool: Path,
+    skip_file: Path,
+    since: date | None,
+    until: date | None,
+    settings: dict[str, Any] | None,
+) -> CrawlResult:
+    """Run the spider for one source in its own process (the Twisted reactor cannot restart)."""
+    return run_crawl(
+        source,
+        spool,
+        run_id=run_id,
+        skip_file=skip_file,
+        since=since,
+        until=until,
+        settings=settings,
+    )
+
+
+@task(name="land-source", retries=3, retry_delay_seconds=[2, 10, 30])
+def land_source(
+    lake: str, crawl: CrawlResult, run_id: str, source_id: str, flow_name: str, started_at: datetime
+) -> dict[str, int]:
+    """Write the spool's rows to the lake and commit the run manifest (idempotent on retry)."""
+    result = land_spool(
+        open_store(lake),
+        crawl.out_dir,
+        run_id=run_id,
+        source_id=source_id,
+        flow=flow_name,
+        started_at=started_at,
+        counts=crawl.stats,
+        extractor=EXTRACTOR,
+    )
+    return dict(result.counts)
+
+
+@task(name="record-failure", retries=2, retry_delay_seconds=5)
+def record_failure(
+    lake: str, run_id: str, source_id: str, flow_name: str, started_at: datetime, error: str
+) -> None:
+    write_failed_manifest(
+        open_store(lake),
+        run_id=run_id,
+        source_id=source_id,
+        flow=flow_name,
+        started_at=started_at,
+        error=error,
+        extractor=EXTRACTOR,
+    )
+
+
+def _crawl_counts(crawl: PrefectFuture[CrawlResult]) -> dict[str, int]:
+    """What the crawl counted, when it got that far before the source failed."""
+    try:
+        stats = crawl.result().stats
+    except Exception:
+        return {}
+    return {k: v for k, v in stats.items() if isinstance(v, int)}
+
+
+def _error_text(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= 2000 else text[:2000] + "…"
+
+
+def run_sources(
+    *,
+    flow_name: str,
+    sources_file: str | None,
+    source_ids: list[str] | None,
+    lake: str | None,
+    since: date | None = None,
+    until: date | None = None,
+    settings: dict[str, Any] | None = None,
+) -> State:
+    """Body shared by the crawl and backfill flows."""
+    logger = get_run_logger()
+    lake_uri = str(open_store(lake).uri)
+    sources = select_sources(load_sources(sources_file), source_ids)
+    run_id = new_run_id()
+    started_at = datetime.now(UTC)
+    spool_root = Path(tempfile.mkdtemp(prefix=f"newslake-{run_id}-"))
+    logger.info("run %s: %d source(s) into %s", run_id, len(sources), lake_uri)
+
+    outcomes: dict[str, SourceOutcome] = {}
+    landings: dict[str, PrefectFuture[dict[str, int]]] = {}
+    crawls: dict[str, PrefectFuture[CrawlResult]] = {}
+    for source in sources:
+        if source.status != "active":
+            outcomes[source.id] = SourceOutcome(source.id, status="skipped", error=source.status)
+            continue
+        spool = spool_root / source.id
+        skip = prepare_skip_list.submit(lake_uri, source.id, spool)
+        crawled = crawl_source.submit(source, run_id, spool, skip, since, until, settings)
+        crawls[source.id] = crawled
+        landings[source.id] = land_source.submit(
+            lake_uri, crawled, run_id, source.id, flow_name, started_at
+        )
+
+    for source_id, landing in landings.items():
+        try:
+            counts = landing.result()
+            outcomes[source_id] = SourceOutcome(source_id, counts=counts)
+        except Exception as exc:  # one source failing must not hide the others' results
+            error = _error_text(exc)
+            logger.error("source %s failed: %s", source_id, error)
+            outcomes[source_id] = SourceOutcome(
+                source_id, "failed", _crawl_counts(crawls[source_id]), error
+            )
+            record_failure(lake_uri, run_id, source_id, flow_name, started_at, error)
+
+    summary = RunSummary(run_id, lake_uri, [outcomes[s.id] for s in sources])
+    create_table_artifact(
+        key=f"{flow_name}-counts",
+        table=summary.table(),
+        description=f"{flow_name} run {run_id} into {lake_uri}",
+    )
+    failed = summary.failed
+    if not failed:
+        shutil.rmtree(spool_root, ignore_errors=True)
+        return Completed(message=f"run {run_id}: {len(sources)} source(s)", data=summary)
+    logger.warning("spool kept for inspection: %s", spool_root)
+    names = ", ".join(s.source_id for s in failed)
+    return Failed(message=f"run {run_id}: {len(failed)} source(s) failed: {names}", data=summary)
+
+
+@flow(name="crawl", task_runner=ThreadPoolTaskRunner(max_workers=4))  # type: ignore[arg-type]
+def crawl_flow(
+    sources_file: str | None = None,
+    sources: list[str] | None = None,
+    lake: str | None = None,
+    settings: dict[str, Any] | None = None,
+) -> State:
+    """Crawl the sources' feeds and sitemaps and land new articles in the lake."""
+    return run_sources(
+        flow_name="crawl",
+        sources_file=sources_file,
+        source_ids=sources,
+        lake=lake,
+        settings=settings,
+    )
+
+
+@flow(name="backfill", task_runner=ThreadPoolTaskRunner(max_workers=4))  # type: ignore[arg-type]
+def backfill_flow(
+    source: str,
+    since: date,
+    until: date,
+    sources_file: str | None = None,
+    lake: str | None = None,
+    settings: dict[str, Any] | None = None,
+) -> State:
+    """Land the articles of one source published between `since` and `until` (inclusive)."""
+    if until < since:
+        raise ValueError(f"--until {until} is before --since {since}")
+    return run_sources(
+        flow_name="backfill",
+        sources_file=sources_file,
+        source_ids=[source],
+        lake=lake,
+        since=since,
+        until=until,
+        settings=settings,
+    )

@@ -1,0 +1,295 @@
+"""The `newslake` command: parse arguments, call the public API, print results.
+
+Exit codes: 0 success, 1 a run failed, 2 bad input (arguments, sources file, lake URI, SQL),
+3 `extract` was given a page that is not an article.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from spiders.catalogue import SourcesError, load_sources
+
+app = typer.Typer(
+    name="newslake",
+    help="Crawl regional news outlets into a Parquet lake and query it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+sources_app = typer.Typer(
+    help="List, validate and check the source catalogue.", no_args_is_help=True
+)
+app.add_typer(sources_app, name="sources")
+
+out = Console()
+err = Console(stderr=True)
+
+SourcesFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--sources-file", help="A sources YAML file or folder (default: the bundled catalogue)."
+    ),
+]
+LakeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--lake",
+        help="Lake folder, file:// or s3://bucket/prefix (default: $NEWSLAKE_LAKE or ./lake).",
+    ),
+]
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _sources_problem(exc: SourcesError) -> NoReturn:
+    for problem in exc.problems:
+        err.print(problem, highlight=False, soft_wrap=True, markup=False)
+    raise typer.Exit(2)
+
+
+def _parse_day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{option} {value!r} is not a date in YYYY-MM-DD form", 2)
+
+
+def _print_run(state: Any) -> int:
+    """Print a flow's per-source counts; the exit code says whether every source succeeded."""
+    summary = state.result(raise_on_failure=False)
+    if isinstance(summary, BaseException) or not hasattr(summary, "table"):
+        _fail(f"the run failed: {state.message or summary}", 1)
+    rows = summary.table()
+    table = Table(title=f"run {summary.run_id} → {summary.lake}")
+    for column in ("source", "status", "discovered", "fetched", "landed", "rejected"):
+        table.add_column(column, justify="right" if column not in ("source", "status") else "left")
+    for row in rows:
+        table.add_row(
+            *(
+                str(row[c])
+                for c in ("source", "status", "discovered", "fetched", "landed", "rejected")
+            )
+        )
+    out.print(table)
+    for row in rows:
+        if row.get("error"):
+            err.print(f"{row['source']}: {row['error']}", markup=False, soft_wrap=True)
+    return 0 if state.is_completed() else 1
+
+
+def _guard_lake(call: Any) -> Any:
+    from lake import LakeError
+
+    try:
+        return call()
+    except LakeError as exc:
+        _fail(str(exc), 2)
+    except SourcesError as exc:
+        _sources_problem(exc)
+
+
+@app.command()
+def demo(lake: LakeOpt = None) -> None:
+    """Serve the bundled offline outlet on 127.0.0.1, crawl it into the lake, show what landed."""
+    from newslake import api
+    from newslake.demo import DEMO_SETTINGS, SAMPLE_QUERY, demo_workdir, start_demo_site
+
+    site = start_demo_site(demo_workdir())
+    try:
+        out.print(f"Serving the demo outlet at {site.server.base_url}")
+        state = _guard_lake(
+            lambda: api.crawl(sources_file=site.sources_file, lake=lake, settings=DEMO_SETTINGS)
+        )
+    finally:
+        site.server.stop()
+    code = _print_run(state)
+    out.print(f'\n$ newslake query "{SAMPLE_QUERY}"')
+    out.print(api.query(SAMPLE_QUERY, lake), highlight=False)
+    raise typer.Exit(code)
+
+
+@app.command()
+def crawl(
+    sources_file: SourcesFileOpt = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="Source id; repeat for several (default: all)."),
+    ] = None,
+    lake: LakeOpt = None,
+) -> None:
+    """Crawl the sources' feeds and sitemaps and land new articles."""
+    from newslake import api
+
+    state = _guard_lake(lambda: api.crawl(sources_file=sources_file, sources=source, lake=lake))
+    raise typer.Exit(_print_run(state))
+
+
+@app.command()
+def backfill(
+    source: Annotated[str, typer.Option("--source", help="Source id.")],
+    since: Annotated[str, typer.Option("--since", help="First publication day, YYYY-MM-DD.")],
+    until: Annotated[str, typer.Option("--until", help="Last publication day, YYYY-MM-DD.")],
+    sources_file: SourcesFileOpt = None,
+    lake: LakeOpt = None,
+) -> None:
+    """Land the articles of one source published in a date window."""
+    from newslake import api
+
+    first, last = _parse_day(since, "--since"), _parse_day(until, "--until")
+    if last < first:
+        _fail(f"--until {until} is before --since {since}", 2)
+    try:
+        load_sources(sources_file)
+    except SourcesError as exc:
+        _sources_problem(exc)
+    state = _guard_lake(
+        lambda: api.backfill(source, first, last, sources_file=sources_file, lake=lake)
+    )
+    raise typer.Exit(_print_run(state))
+
+
+@app.command()
+def extract(
+    file: Annotated[Path, typer.Argument(help="A saved HTML page, or - for standard input.")],
+    url: Annotated[
+        str | None, typer.Option("--url", help="The URL the page was fetched from.")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Source id (timezone, languages).")
+    ] = None,
+    sources_file: SourcesFileOpt = None,
+    content_type: Annotated[
+        str | None, typer.Option("--content-type", help="The HTTP Content-Type, for its charset.")
+    ] = None,
+) -> None:
+    """Print the normalized row of one saved page as JSON; exit 3 if it is not an article."""
+    from newslake import api
+    from schemas import to_jsonable
+    from spiders.extraction import NotAnArticle
+
+    if str(file) == "-":
+        html = sys.stdin.buffer.read()
+    else:
+        try:
+            html = file.read_bytes()
+        except OSError as exc:
+            _fail(f"cannot read {file}: {exc.strerror or exc}", 2)
+    page_url = url or (None if str(file) == "-" else file.resolve().as_uri())
+    try:
+        row = api.extract(
+            html, page_url, source=source, sources_file=sources_file, content_type=content_type
+        )
+    except SourcesError as exc:
+        _sources_problem(exc)
+    except NotAnArticle as exc:
+        err.print(f"not an article ({exc.reason}): {exc.detail}", markup=False, soft_wrap=True)
+        raise typer.Exit(3) from None
+    sys.stdout.write(json.dumps(to_jsonable(row), ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command()
+def query(
+    sql: Annotated[
+        str, typer.Argument(help="SQL over the views articles, article_versions, rejects, runs.")
+    ],
+    lake: LakeOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+) -> None:
+    """Run SQL over the lake with DuckDB."""
+    from newslake import api
+
+    text = _guard_lake(lambda: api.query(sql, lake, fmt.value))
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+@sources_app.command("list")
+def sources_list(
+    sources_file: SourcesFileOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+) -> None:
+    """List the sources of the catalogue."""
+    try:
+        sources = load_sources(sources_file)
+    except SourcesError as exc:
+        _sources_problem(exc)
+    if fmt is Format.json:
+        data = [s.model_dump(mode="json") for s in sources]
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    if fmt is Format.csv:
+        _fail("sources list supports --format table or json", 2)
+    table = Table(title=f"{len(sources)} source(s)")
+    for column in ("id", "name", "country", "languages", "status", "feeds", "sitemaps"):
+        table.add_column(column)
+    for s in sources:
+        table.add_row(
+            s.id,
+            s.name,
+            s.country or "",
+            ",".join(s.languages),
+            s.status,
+            str(len(s.feeds)),
+            str(len(s.sitemaps)),
+        )
+    out.print(table)
+
+
+@sources_app.command("validate")
+def sources_validate(sources_file: SourcesFileOpt = None) -> None:
+    """Validate a sources file; every problem names the file, the entry and the field."""
+    try:
+        sources = load_sources(sources_file)
+    except SourcesError as exc:
+        _sources_problem(exc)
+    where = sources_file or "the bundled catalogue"
+    out.print(f"{where}: {len(sources)} source(s), all valid", highlight=False)
+
+
+@app.command()
+def serve(
+    sources_file: SourcesFileOpt = None,
+    lake: LakeOpt = None,
+    cron: Annotated[str, typer.Option("--cron", help="When to crawl (cron, UTC).")] = "0 * * * *",
+) -> None:
+    """Run the crawl on a schedule with a local Prefect runner (Ctrl-C stops)."""
+    try:
+        load_sources(sources_file)
+    except SourcesError as exc:
+        _sources_problem(exc)
+    from flows.crawl import crawl_flow
+
+    crawl_flow.serve(
+        name="newslake-crawl",
+        cron=cron,
+        parameters={"sources_file": str(sources_file) if sources_file else None, "lake": lake},
+    )
+
+
+def main() -> None:
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    app()
+
+
+if __name__ == "__main__":
+    main()
