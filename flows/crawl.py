@@ -24,11 +24,17 @@ from prefect.artifacts import create_table_artifact  # noqa: E402
 from prefect.futures import PrefectFuture  # noqa: E402
 from prefect.states import Completed, Failed, State  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
-from spiders.runner import CrawlResult, run_crawl  # noqa: E402
 
-from lake import land_spool, open_store, write_failed_manifest, write_skip_file  # noqa: E402
+from lake import (  # noqa: E402
+    SpoolError,
+    land_spool,
+    open_store,
+    write_failed_manifest,
+    write_skip_file,
+)
 from spiders.catalogue import Source, load_sources, select_sources  # noqa: E402
 from spiders.extraction import EXTRACTOR  # noqa: E402
+from spiders.runner import CrawlResult, run_crawl  # noqa: E402
 
 COUNT_COLUMNS = ("discovered", "fetched", "landed", "rejected", "skipped_landed", "duplicates")
 
@@ -99,7 +105,17 @@ def crawl_source(
     )
 
 
-@task(name="land-source", retries=3, retry_delay_seconds=[2, 10, 30])
+def _retry_unless_spool_error(task: Any, task_run: Any, state: State) -> bool:
+    """A malformed spool fails the same way every time; storage hiccups are worth retrying."""
+    return not isinstance(state.result(raise_on_failure=False), SpoolError)
+
+
+@task(
+    name="land-source",
+    retries=3,
+    retry_delay_seconds=[2, 10, 30],
+    retry_condition_fn=_retry_unless_spool_error,
+)
 def land_source(
     lake: str, crawl: CrawlResult, run_id: str, source_id: str, flow_name: str, started_at: datetime
 ) -> dict[str, int]:

@@ -106,8 +106,8 @@ def connect(lake: str | None = None) -> duckdb.DuckDBPyConnection:
     return lake_connect(lake)
 
 
-def query(sql: str, lake: str | None = None, fmt: str = "table") -> str:
+def query(sql: str, lake: str | None = None, fmt: str = "table", width: int | None = None) -> str:
     """Run SQL over the lake's views and format the result as table, json or csv."""
     from lake import run_query
 
-    return run_query(lake, sql, fmt)
+    return run_query(lake, sql, fmt, width=width)

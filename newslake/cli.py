@@ -124,7 +124,7 @@ def demo(lake: LakeOpt = None) -> None:
         site.server.stop()
     code = _print_run(state)
     out.print(f'\n$ newslake query "{SAMPLE_QUERY}"')
-    out.print(api.query(SAMPLE_QUERY, lake), highlight=False)
+    sys.stdout.write(api.query(SAMPLE_QUERY, lake, width=out.width))
     raise typer.Exit(code)
 
 
@@ -218,7 +218,7 @@ def query(
     """Run SQL over the lake with DuckDB."""
     from newslake import api
 
-    text = _guard_lake(lambda: api.query(sql, lake, fmt.value))
+    text = _guard_lake(lambda: api.query(sql, lake, fmt.value, width=out.width))
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 

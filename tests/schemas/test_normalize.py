@@ -70,7 +70,9 @@ def test_content_hash_ignores_crawl_fields_and_tracks_content() -> None:
     refetched = normalize_article(
         fields(fetched_at=datetime(2025, 1, 1, tzinfo=UTC), crawl_run_id="run-2")
     )
-    edited = normalize_article(fields(body="Ministers met in Yerevan.\n\nThe talks lasted 7 hours."))
+    edited = normalize_article(
+        fields(body="Ministers met in Yerevan.\n\nThe talks lasted 7 hours.")
+    )
     assert first["content_hash"] == refetched["content_hash"]
     assert first["content_hash"] != edited["content_hash"]
 
@@ -88,7 +90,9 @@ def test_content_hash_ignores_crawl_fields_and_tracks_content() -> None:
         ({"http_status": 99}, "http_status", "not an HTTP status"),
     ],
 )
-def test_normalize_names_the_bad_field(override: dict[str, object], field: str, message: str) -> None:
+def test_normalize_names_the_bad_field(
+    override: dict[str, object], field: str, message: str
+) -> None:
     with pytest.raises(InvalidRow) as caught:
         normalize_article(fields(**override))
     assert caught.value.field == field
@@ -96,7 +100,9 @@ def test_normalize_names_the_bad_field(override: dict[str, object], field: str, 
 
 
 def test_undated_rows_partition_as_undated() -> None:
-    row = normalize_article(fields(published_at=None, published_at_source=None, published_at_raw=None))
+    row = normalize_article(
+        fields(published_at=None, published_at_source=None, published_at_raw=None)
+    )
     assert row["published_at_source"] == "none"
     assert article_partition(row)["published_month"] == "undated"
 

@@ -11,7 +11,10 @@ from spiders.canonical import canonical_url, strip_tracking
         ("HTTP://Example.AM:80/a/b?utm_source=x&id=3&fbclid=1#frag", "http://example.am/a/b?id=3"),
         ("https://x.am:443/news/?utm_medium=feed&utm_campaign=y", "https://x.am/news/"),
         ("https://x.am/a?b=2&a=1", "https://x.am/a?a=1&b=2"),
-        ("https://sputnik.example/20240512/story.html?chat_room_id=77", "https://sputnik.example/20240512/story.html"),
+        (
+            "https://sputnik.example/20240512/story.html?chat_room_id=77",
+            "https://sputnik.example/20240512/story.html",
+        ),
         ("https://x.am/%d0%b0", "https://x.am/%D0%B0"),
         ("https://x.am", "https://x.am/"),
         ("http://127.0.0.1:8123/post/?yclid=5", "http://127.0.0.1:8123/post/"),

@@ -52,7 +52,9 @@ def test_design_example_loads(tmp_path: Path) -> None:
 
 def test_unknown_key(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD + "    colour: red\n")
-    assert problems(path) == [f"{path}: sources[0] (id 'ararat-courier'): field 'colour': unknown key"]
+    assert problems(path) == [
+        f"{path}: sources[0] (id 'ararat-courier'): field 'colour': unknown key"
+    ]
 
 
 def test_bad_id(tmp_path: Path) -> None:
@@ -72,7 +74,10 @@ def test_bad_url(tmp_path: Path) -> None:
 
 
 def test_bad_feed_url_names_the_list_item(tmp_path: Path) -> None:
-    path = write(tmp_path, GOOD.replace("[https://example.am/feed/]", "[https://example.am/feed/, 'feed.xml']"))
+    path = write(
+        tmp_path,
+        GOOD.replace("[https://example.am/feed/]", "[https://example.am/feed/, 'feed.xml']"),
+    )
     assert problems(path) == [
         f"{path}: sources[0] (id 'ararat-courier'): field 'feeds[1].url': not an absolute"
         " http(s) URL: 'feed.xml'"
@@ -87,7 +92,9 @@ def test_duplicate_id(tmp_path: Path) -> None:
 
 
 def test_credentials_in_url_are_refused(tmp_path: Path) -> None:
-    path = write(tmp_path, GOOD.replace("https://example.am/feed/", "https://u:hunter2@example.am/feed/"))
+    path = write(
+        tmp_path, GOOD.replace("https://example.am/feed/", "https://u:hunter2@example.am/feed/")
+    )
     [problem] = problems(path)
     assert "feeds[0].url" in problem and "credentials" in problem
     assert "hunter2" not in problem
@@ -119,7 +126,9 @@ def test_duplicate_across_files_and_missing_path(tmp_path: Path) -> None:
         f"{tmp_path / 'b.yaml'}: source 'ararat-courier': field 'id': duplicate of the one in"
         f" {tmp_path / 'a.yaml'}"
     ]
-    assert problems(tmp_path / "nope.yaml") == [f"{tmp_path / 'nope.yaml'}: no such sources file or folder"]
+    assert problems(tmp_path / "nope.yaml") == [
+        f"{tmp_path / 'nope.yaml'}: no such sources file or folder"
+    ]
 
 
 def test_select_sources() -> None:

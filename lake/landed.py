@@ -1,0 +1,58 @@
+"""What a source already has in the lake: versions for the writer, URL ids for the spider."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+
+from lake.datasets import open_dataset
+from lake.manifest import read_manifests
+from lake.store import Store
+from schemas import article_id
+
+
+def _landed_batches(store: Store, source_id: str, columns: list[str]) -> Iterator[pa.RecordBatch]:
+    manifests = read_manifests(store, source_ids=[source_id])
+    dataset = open_dataset(store, manifests, "articles", source_ids=[source_id])
+    yield from dataset.to_batches(columns=columns, filter=ds.field("source_id") == source_id)
+
+
+def landed_keys(store: Store, source_id: str) -> set[tuple[str, str]]:
+    """(article_id, content_hash) of every committed version of `source_id`'s articles."""
+    keys: set[tuple[str, str]] = set()
+    for batch in _landed_batches(store, source_id, ["article_id", "content_hash"]):
+        ids = batch.column("article_id").to_pylist()
+        hashes = batch.column("content_hash").to_pylist()
+        keys.update(zip(ids, hashes, strict=True))
+    return keys
+
+
+def landed_url_ids(store: Store, source_id: str) -> set[str]:
+    """article_id of the url and of the canonical_url of every landed row of `source_id`."""
+    ids: set[str] = set()
+    for batch in _landed_batches(store, source_id, ["url", "canonical_url"]):
+        for column in ("url", "canonical_url"):
+            ids.update(article_id(u) for u in batch.column(column).to_pylist())
+    return ids
+
+
+def write_skip_file(store: Store, source_id: str, path: Path) -> int:
+    """Write the spider's skip list (one article id per line, sorted); returns how many ids."""
+    ids = sorted(landed_url_ids(store, source_id))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Atomic, so a crawl never starts from a half-written list.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".skip-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.writelines(f"{i}\n" for i in ids)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return len(ids)
