@@ -190,7 +190,9 @@ def run_sources(
             continue
         spool = spool_root / source.id
         skip = prepare_skip_list.submit(lake_uri, source.id, spool)
-        crawled = crawl_source.submit(source, run_id, spool, skip, since, until, settings)
+        crawled = crawl_source.submit(
+            source, run_id, spool, skip, since, until, settings  # type: ignore[call-overload]
+        )
         crawls[source.id] = crawled
         landings[source.id] = land_source.submit(
             lake_uri, crawled, run_id, source.id, flow_name, started_at

@@ -117,6 +117,8 @@ def demo(lake: LakeOpt = None) -> None:
     site = start_demo_site(demo_workdir())
     try:
         out.print(f"Serving the demo outlet at {site.server.base_url}")
+        if not site.fixed_port:
+            err.print("port 8765 is busy: article ids of this run differ from earlier demos")
         state = _guard_lake(
             lambda: api.crawl(sources_file=site.sources_file, lake=lake, settings=DEMO_SETTINGS)
         )

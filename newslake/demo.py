@@ -10,6 +10,9 @@ from typing import Any
 from newslake.site_server import SiteServer
 
 DEMO_SITE = Path(__file__).parent / "demo_site"
+# A fixed port keeps the demo's URLs, and so its article ids, the same from run to run: a
+# second `newslake demo` then shows that nothing new lands.
+DEMO_PORT = 8765
 
 # Loopback answers in microseconds: politeness delays meant for real outlets would only
 # slow the demo down. AutoThrottle stays on and adapts from this start.
@@ -30,15 +33,21 @@ SAMPLE_QUERY = (
 class DemoSite:
     server: SiteServer
     sources_file: Path
+    fixed_port: bool
 
 
 def start_demo_site(workdir: Path) -> DemoSite:
     """Serve the bundled site on 127.0.0.1 and write its sources file with the live address."""
-    server = SiteServer(DEMO_SITE / "site").start()
+    fixed = True
+    try:
+        server = SiteServer(DEMO_SITE / "site", port=DEMO_PORT).start()
+    except OSError:  # the port is taken: any free port works, only the ids change
+        fixed = False
+        server = SiteServer(DEMO_SITE / "site").start()
     text = (DEMO_SITE / "sources.yaml").read_text("utf-8").replace("{{BASE}}", server.base_url)
     sources_file = workdir / "demo-sources.yaml"
     sources_file.write_text(text, "utf-8")
-    return DemoSite(server, sources_file)
+    return DemoSite(server, sources_file, fixed)
 
 
 def demo_workdir() -> Path:

@@ -59,6 +59,13 @@ class RecordedRequest:
     method: str
     path: str
     headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)  # arrival, for tests of pacing
+
+
+class _Server(ThreadingHTTPServer):
+    # A crawler opens several connections at once; the default backlog of 5 stalls them.
+    request_queue_size = 128
+    daemon_threads = True
 
 
 @dataclass
@@ -88,8 +95,7 @@ class SiteServer:
                 (yaml.safe_load(config.read_text("utf-8")) or {}).get("routes") or {}
             )
         handler = type("Handler", (_Handler,), {"site": self})
-        self._server = ThreadingHTTPServer((self.host, self.port), handler)
-        self._server.daemon_threads = True
+        self._server = _Server((self.host, self.port), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self
@@ -170,13 +176,13 @@ class _Handler(BaseHTTPRequestHandler):
             if "location" in route:
                 location = str(route["location"]).replace("{{BASE}}", site.base_url)
                 headers["Location"] = location
-            body = f"<html><body><h1>{status} {HTTPStatus(status).phrase}</h1></body></html>"
-            self._send(status, body.encode(), "text/html; charset=utf-8", headers, send_body)
+            page = f"<html><body><h1>{status} {HTTPStatus(status).phrase}</h1></body></html>"
+            self._send(status, page.encode(), "text/html; charset=utf-8", headers, send_body)
             return
         file = site.resolve(route.get("file", path))
         if file is None:
-            body = b"<html><head><title>Not found</title></head><body><h1>404</h1></body></html>"
-            self._send(404, body, "text/html; charset=utf-8", {}, send_body)
+            missing = b"<html><head><title>Not found</title></head><body><h1>404</h1></body></html>"
+            self._send(404, missing, "text/html; charset=utf-8", {}, send_body)
             return
         data = site.render(file)
         content_type = route.get("content_type") or CONTENT_TYPES.get(

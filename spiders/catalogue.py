@@ -218,11 +218,13 @@ def parse_sources(text: str, label: str) -> list[Source]:
     try:
         document = _SourcesFile.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            key = ".".join(str(p) for p in error["loc"])
-            problems.append(f"{label}: top level: key {key!r}: {_message(error)}")
-        raise SourcesError(problems) from None
+        raise SourcesError(
+            [
+                f"{label}: top level: key {'.'.join(str(p) for p in error['loc'])!r}: "
+                f"{_message(error)}"
+                for error in exc.errors()
+            ]
+        ) from None
 
     problems: list[str] = []
     sources: list[Source] = []

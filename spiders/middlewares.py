@@ -1,0 +1,128 @@
+"""Downloader middlewares: wait as long as the server asks before retrying; stay on-site.
+
+`RetryAfterMiddleware` replaces Scrapy's RetryMiddleware (same settings). On 429 and 503 it
+honours Retry-After (seconds or an HTTP date) by sleeping in a coroutine before handing the
+retry back: the reactor and the other requests keep going. A wait longer than
+NEWSLAKE_RETRY_AFTER_MAX is not worth holding the crawl for: the request is given up and the
+spider rejects it as an http_error that says so. Without Retry-After, 429/503 retries back off
+exponentially from NEWSLAKE_RETRY_BACKOFF seconds.
+
+`SourceOffsiteMiddleware` replaces Scrapy's OffsiteMiddleware (allowed_domains = the source's
+hosts) so that a redirect off the source's hosts reaches the request's errback as an
+`OffsiteRequest` instead of being dropped silently at scheduling time.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
+
+from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request, Response
+from scrapy.utils.asyncio import sleep
+from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.response import response_status_message
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.settings import BaseSettings
+
+logger = logging.getLogger(__name__)
+
+# request.meta key set when a Retry-After wait was refused (value: the seconds asked for).
+RETRY_AFTER_REFUSED = "newslake_retry_after_refused"
+
+
+class OffsiteRequest(IgnoreRequest):
+    """The request (usually a redirect) points outside the source's hosts."""
+
+
+def parse_retry_after(value: str | bytes | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After value (delta-seconds or HTTP-date); None if unreadable."""
+    if value is None:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return float(int(text))
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # HTTP dates are GMT
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class RetryAfterMiddleware(RetryMiddleware):
+    def __init__(self, settings: BaseSettings) -> None:
+        super().__init__(settings)
+        self.max_wait = settings.getfloat("NEWSLAKE_RETRY_AFTER_MAX", 120.0)
+        self.backoff = settings.getfloat("NEWSLAKE_RETRY_BACKOFF", 2.0)
+        self.honoured_codes = {int(c) for c in settings.getlist("NEWSLAKE_RETRY_AFTER_CODES")}
+
+    async def process_response(  # type: ignore[override]
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Request | Response:
+        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+            return response
+        wait = 0.0
+        if response.status in self.honoured_codes:
+            asked = parse_retry_after(response.headers.get(b"Retry-After"))
+            if asked is not None and asked > self.max_wait:
+                self.crawler.stats.inc_value("newslake/retry_after_refused")
+                logger.warning(
+                    "Giving up %(request)s: the server asked to retry after %(asked).0f s, "
+                    "more than NEWSLAKE_RETRY_AFTER_MAX (%(max).0f s)",
+                    {"request": request, "asked": asked, "max": self.max_wait},
+                )
+                request.meta[RETRY_AFTER_REFUSED] = asked
+                return response
+            if asked is not None:
+                wait = asked
+            else:
+                wait = min(self.backoff * 2 ** request.meta.get("retry_times", 0), self.max_wait)
+        retry = self._retry(request, response_status_message(response.status))
+        if retry is None:
+            return response
+        if wait > 0:
+            self.crawler.stats.inc_value("newslake/retry_waits")
+            waited = self.crawler.stats.get_value("newslake/retry_wait_seconds", 0.0)
+            self.crawler.stats.set_value("newslake/retry_wait_seconds", waited + wait)
+            logger.info(
+                "Waiting %(wait).1f s before retrying %(request)s (HTTP %(status)d)",
+                {"wait": wait, "request": request, "status": response.status},
+            )
+            await sleep(wait)
+        return retry
+
+
+class SourceOffsiteMiddleware(OffsiteMiddleware):
+    """Offsite filtering that reports to errbacks and ignores dont_filter.
+
+    Scrapy's version lets dont_filter requests through, and every retry sets dont_filter, so a
+    retried page redirecting elsewhere would leave the site; `allow_offsite` meta still opts out.
+    """
+
+    def request_scheduled(self, request: Request, spider: Spider) -> None:
+        # Checked again in process_request, where raising reaches the request's errback.
+        if request.errback is None:
+            super().request_scheduled(request, spider)
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        if request.meta.get("allow_offsite"):
+            return
+        assert self.crawler.spider is not None
+        if self.should_follow(request, self.crawler.spider):
+            return
+        host = urlparse_cached(request).hostname
+        self.stats.inc_value("offsite/filtered")
+        origin = (request.meta.get("redirect_urls") or [request.url])[0]
+        via = f" (redirected from {origin})" if origin != request.url else ""
+        raise OffsiteRequest(f"{request.url}: host {host!r} is not one of the source's{via}")

@@ -1,0 +1,227 @@
+"""Run one crawl of one source in a subprocess and hand back its spool folder.
+
+Twisted's reactor cannot be restarted inside a process, so every crawl is
+`python -m spiders.crawl ...` in a process of its own; a flow can call run_crawl any number of
+times. The crawl's log goes to <out_dir>/crawl.log.
+
+Timeouts: the crawl is asked to close itself a little before `timeout` (Scrapy's
+CLOSESPIDER_TIMEOUT; it then finishes with finished_reason "closespider_timeout" and keeps
+what it wrote). If the process is still running at `timeout` it gets SIGTERM (Scrapy closes
+gracefully), a second SIGTERM (Scrapy stops at once), then SIGKILL, TERMINATE_GRACE seconds
+apart, and CrawlFailed is raised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from spiders import settings as crawl_settings
+from spiders.capture import WARC_NAME
+from spiders.catalogue import Source
+from spiders.pipelines import ARTICLES, COUNTERS, REJECTS, STATS, write_json_atomic
+
+LOG_NAME = "crawl.log"
+SOURCE_NAME = "source.json"
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+TERMINATE_GRACE = 5.0  # seconds between the signals that stop a crawl past its timeout
+
+
+class CrawlFailed(RuntimeError):
+    """The crawl process failed or had to be stopped; the message ends with its log tail."""
+
+    def __init__(
+        self, message: str, *, returncode: int | None, log_path: Path, log_tail: str
+    ) -> None:
+        super().__init__(f"{message}\n--- last lines of {log_path} ---\n{log_tail}")
+        self.returncode = returncode
+        self.log_path = log_path
+        self.log_tail = log_tail
+
+
+@dataclass(frozen=True)
+class CrawlResult:
+    out_dir: Path
+    stats: dict[str, Any]
+    articles_path: Path
+    rejects_path: Path
+    warc_path: Path | None  # None when no article page was fetched
+    returncode: int
+    log_path: Path
+
+
+def log_tail(path: Path, lines: int = 40) -> str:
+    try:
+        text = path.read_text("utf-8", errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _soft_timeout(timeout: float, download_timeout: float) -> float | None:
+    """When the crawl should close itself, or None when `timeout` leaves no room for that.
+
+    Closing waits for the requests in flight (up to DOWNLOAD_TIMEOUT each), so the crawl is
+    asked to close early enough for them to finish before the hard stop.
+    """
+    margin = max(min(60.0, timeout * 0.1), download_timeout + 5.0)
+    soft = timeout - margin
+    return soft if soft >= 1.0 else None
+
+
+def _result(out_dir: Path, returncode: int, log_path: Path) -> CrawlResult:
+    stats = json.loads((out_dir / STATS).read_text("utf-8"))
+    warc = out_dir / WARC_NAME
+    return CrawlResult(
+        out_dir=out_dir,
+        stats=stats,
+        articles_path=out_dir / ARTICLES,
+        rejects_path=out_dir / REJECTS,
+        warc_path=warc if warc.exists() else None,
+        returncode=returncode,
+        log_path=log_path,
+    )
+
+
+def _skipped(source: Source, out_dir: Path, log_path: Path) -> CrawlResult:
+    """An inactive source: nothing is requested, the spool says why."""
+    reason = f"skipped: {source.status}"
+    for name in (ARTICLES, REJECTS):
+        (out_dir / name).write_text("", "utf-8")
+    (out_dir / WARC_NAME).unlink(missing_ok=True)
+    stats: dict[str, Any] = dict.fromkeys(COUNTERS, 0)
+    stats.update(finished_reason=reason, requests=0, response_bytes=0, problems=[])
+    write_json_atomic(out_dir / STATS, stats)
+    log_path.write_text(f"source {source.id} is {source.status}: not crawled\n", "utf-8")
+    return _result(out_dir, 0, log_path)
+
+
+def crawl_command(
+    source_file: Path,
+    out_dir: Path,
+    *,
+    run_id: str,
+    skip_file: Path | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> list[str]:
+    """The argv of the crawl subprocess."""
+    command = [
+        sys.executable,
+        "-m",
+        "spiders.crawl",
+        "--source-json",
+        str(source_file),
+        "--out",
+        str(out_dir),
+        "--run-id",
+        run_id,
+    ]
+    if skip_file is not None:
+        command += ["--skip-file", str(skip_file)]
+    if since is not None:
+        command += ["--since", since.isoformat()]
+    if until is not None:
+        command += ["--until", until.isoformat()]
+    if settings:
+        command += ["--settings-json", json.dumps(dict(settings))]
+    return command
+
+
+def run_crawl(
+    source: Source,
+    out_dir: Path,
+    *,
+    run_id: str,
+    skip_file: Path | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    settings: dict[str, Any] | None = None,
+    timeout: float = 3600,
+) -> CrawlResult:
+    """Crawl `source` into the spool folder `out_dir`; raises CrawlFailed when the crawl fails.
+
+    `settings` override spiders.settings (JSON-serializable values only). A source whose
+    status is not "active" is not crawled: the result's stats say "skipped: <status>".
+    """
+    if since and until and since > until:
+        raise ValueError(f"since ({since}) is after until ({until})")
+    if skip_file is not None and not Path(skip_file).is_file():
+        raise FileNotFoundError(f"skip file not found: {skip_file}")
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log_path = out_dir / LOG_NAME
+    # A spool holds one crawl: nothing of an earlier crawl into this folder may pass for ours.
+    for stale in (ARTICLES, REJECTS, STATS, WARC_NAME):
+        (out_dir / stale).unlink(missing_ok=True)
+    if source.status != "active":
+        return _skipped(source, out_dir, log_path)
+
+    overrides = dict(settings or {})
+    if "CLOSESPIDER_TIMEOUT" not in overrides:
+        download_timeout = float(overrides.get("DOWNLOAD_TIMEOUT", crawl_settings.DOWNLOAD_TIMEOUT))
+        soft = _soft_timeout(timeout, download_timeout)
+        if soft is not None:
+            overrides["CLOSESPIDER_TIMEOUT"] = soft
+    try:
+        json.dumps(overrides)
+    except TypeError as exc:
+        raise ValueError(f"settings must be JSON-serializable: {exc}") from None
+
+    source_file = out_dir / SOURCE_NAME
+    source_file.write_text(source.model_dump_json(indent=2), "utf-8")
+    command = crawl_command(
+        source_file,
+        out_dir,
+        run_id=run_id,
+        skip_file=Path(skip_file).resolve() if skip_file else None,
+        since=since,
+        until=until,
+        settings=overrides,
+    )
+    env = dict(os.environ)
+    # The crawl imports spiders/ and schemas/ from this checkout even when not pip-installed.
+    env["PYTHONPATH"] = os.pathsep.join([str(_REPO_ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+        )
+        try:
+            returncode: int | None = process.wait(timeout=timeout)
+            problem = None if returncode == 0 else f"exited with status {returncode}"
+        except subprocess.TimeoutExpired:
+            _stop(process)
+            returncode = process.returncode
+            problem = f"timed out after {timeout:g} s and was stopped"
+        except BaseException:
+            _stop(process)  # e.g. KeyboardInterrupt: never leave a crawl running behind us
+            raise
+    if problem is None and not (out_dir / STATS).exists():
+        problem = f"exited without writing {STATS}"
+    if problem is not None:
+        raise CrawlFailed(
+            f"crawl of {source.id} {problem}",
+            returncode=returncode,
+            log_path=log_path,
+            log_tail=log_tail(log_path),
+        )
+    return _result(out_dir, 0, log_path)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (Scrapy closes gracefully), SIGTERM again (Scrapy stops at once), SIGKILL."""
+    for send in (process.terminate, process.terminate, process.kill):
+        if process.poll() is not None:
+            return
+        send()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=TERMINATE_GRACE)
