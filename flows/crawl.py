@@ -150,11 +150,21 @@ def record_failure(
 
 def _crawl_counts(crawl: PrefectFuture[CrawlResult]) -> dict[str, int]:
     """What the crawl counted, when it got that far before the source failed."""
-    try:
-        stats = crawl.result().stats
-    except Exception:
+    if not crawl.state.is_completed():
         return {}
+    stats = crawl.result().stats
     return {k: v for k, v in stats.items() if isinstance(v, int)}
+
+
+def _first_error(chain: list[PrefectFuture[Any]]) -> str:
+    """The exception of the first step that failed (later steps only say they never ran)."""
+    for future in chain:
+        if future.state.is_failed() or future.state.is_crashed():
+            outcome = future.state.result(raise_on_failure=False)
+            if isinstance(outcome, BaseException):
+                return _error_text(outcome)
+            return future.state.message or "failed"
+    return chain[-1].state.message or f"ended {chain[-1].state.name}"
 
 
 def _error_text(exc: BaseException) -> str:
@@ -182,8 +192,7 @@ def run_sources(
     logger.info("run %s: %d source(s) into %s", run_id, len(sources), lake_uri)
 
     outcomes: dict[str, SourceOutcome] = {}
-    landings: dict[str, PrefectFuture[dict[str, int]]] = {}
-    crawls: dict[str, PrefectFuture[CrawlResult]] = {}
+    chains: dict[str, list[PrefectFuture[Any]]] = {}
     for source in sources:
         if source.status != "active":
             outcomes[source.id] = SourceOutcome(source.id, status="skipped", error=source.status)
@@ -193,22 +202,24 @@ def run_sources(
         crawled = crawl_source.submit(
             source, run_id, spool, skip, since, until, settings  # type: ignore[call-overload]
         )
-        crawls[source.id] = crawled
-        landings[source.id] = land_source.submit(
-            lake_uri, crawled, run_id, source.id, flow_name, started_at
-        )
+        landed = land_source.submit(lake_uri, crawled, run_id, source.id, flow_name, started_at)
+        chains[source.id] = [skip, crawled, landed]
 
-    for source_id, landing in landings.items():
+    for source_id, chain in chains.items():
+        for future in chain:
+            future.wait()
+        landing = chain[-1]
+        if landing.state.is_completed():
+            outcomes[source_id] = SourceOutcome(source_id, counts=landing.result())
+            continue
+        # One source failing must not hide the others' results; report the step that broke.
+        error = _first_error(chain)
+        logger.error("source %s failed: %s", source_id, error)
+        outcomes[source_id] = SourceOutcome(source_id, "failed", _crawl_counts(chain[1]), error)
         try:
-            counts = landing.result()
-            outcomes[source_id] = SourceOutcome(source_id, counts=counts)
-        except Exception as exc:  # one source failing must not hide the others' results
-            error = _error_text(exc)
-            logger.error("source %s failed: %s", source_id, error)
-            outcomes[source_id] = SourceOutcome(
-                source_id, "failed", _crawl_counts(crawls[source_id]), error
-            )
             record_failure(lake_uri, run_id, source_id, flow_name, started_at, error)
+        except Exception as record_exc:  # the lake itself may be what failed
+            logger.error("could not record the failure in the lake: %s", record_exc)
 
     summary = RunSummary(run_id, lake_uri, [outcomes[s.id] for s in sources])
     create_table_artifact(

@@ -227,7 +227,12 @@ class S3Store(Store):
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def _where(self, key: str) -> str:
-        return f"s3://{self.bucket}/{self._key(key)}"
+        # Also used for list prefixes ("runs/"), which are not valid keys: do not check.
+        return (
+            f"s3://{self.bucket}/{self.prefix}/{key}"
+            if self.prefix
+            else f"s3://{self.bucket}/{key}"
+        )
 
     def _error(self, op: str, key: str, exc: Exception) -> LakeError:
         if isinstance(exc, botocore.exceptions.ClientError):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # Prefect reads its settings at import: set them before any test module imports it.
 _PREFECT_HOME = tempfile.mkdtemp(prefix="newslake-prefect-")
@@ -36,6 +39,45 @@ def serve_site() -> Iterator[Callable[[Path], SiteServer]]:
     yield start
     for server in servers:
         server.stop()
+
+
+@dataclass
+class ServedSite:
+    """A fixture site from tests/fixtures/sites/<name>/, live, with its rendered sources file."""
+
+    name: str
+    server: SiteServer
+    sources_file: Path
+
+    @property
+    def base(self) -> str:
+        return self.server.base_url
+
+    def spec(self) -> dict[str, Any]:
+        """crawl.json with {{BASE}} filled in."""
+        text = (FIXTURES / "sites" / self.name / "crawl.json").read_text("utf-8")
+        return json.loads(text.replace("{{BASE}}", self.base))
+
+
+@pytest.fixture
+def fixture_site(
+    serve_site: Callable[[Path], SiteServer], tmp_path: Path
+) -> Callable[..., ServedSite]:
+    """Serve fixture sites; their sources files land in one combined file if asked for several."""
+
+    def start(*names: str) -> ServedSite | list[ServedSite]:
+        served = []
+        entries: list[str] = []
+        for name in names:
+            root = FIXTURES / "sites" / name
+            server = serve_site(root / "site")
+            text = (root / "sources.yaml").read_text("utf-8").replace("{{BASE}}", server.base_url)
+            entries.append(text.split("sources:", 1)[1])
+            served.append(ServedSite(name, server, tmp_path / "sources.yaml"))
+        (tmp_path / "sources.yaml").write_text("sources:" + "".join(entries), "utf-8")
+        return served[0] if len(served) == 1 else served
+
+    return start
 
 
 @pytest.fixture(scope="session")
