@@ -97,6 +97,22 @@ def _print_run(state: Any) -> int:
     return 0 if state.is_completed() else 1
 
 
+def _check_inputs(
+    sources_file: Path | None, source_ids: list[str] | None, lake: str | None
+) -> None:
+    """Fail fast, before Prefect starts, on a bad sources file, unknown ids or lake URI."""
+    from lake import LakeError, open_store
+    from spiders.catalogue import select_sources
+
+    try:
+        select_sources(load_sources(sources_file), source_ids)
+        open_store(lake)
+    except SourcesError as exc:
+        _sources_problem(exc)
+    except LakeError as exc:
+        _fail(str(exc), 2)
+
+
 def _guard_lake(call: Any) -> Any:
     from lake import LakeError
 
@@ -142,6 +158,7 @@ def crawl(
     """Crawl the sources' feeds and sitemaps and land new articles."""
     from newslake import api
 
+    _check_inputs(sources_file, source, lake)
     state = _guard_lake(lambda: api.crawl(sources_file=sources_file, sources=source, lake=lake))
     raise typer.Exit(_print_run(state))
 
@@ -160,10 +177,7 @@ def backfill(
     first, last = _parse_day(since, "--since"), _parse_day(until, "--until")
     if last < first:
         _fail(f"--until {until} is before --since {since}", 2)
-    try:
-        load_sources(sources_file)
-    except SourcesError as exc:
-        _sources_problem(exc)
+    _check_inputs(sources_file, [source], lake)
     state = _guard_lake(
         lambda: api.backfill(source, first, last, sources_file=sources_file, lake=lake)
     )
@@ -265,6 +279,61 @@ def sources_validate(sources_file: SourcesFileOpt = None) -> None:
         _sources_problem(exc)
     where = sources_file or "the bundled catalogue"
     out.print(f"{where}: {len(sources)} source(s), all valid", highlight=False)
+
+
+@sources_app.command("check")
+def sources_check(
+    sources_file: SourcesFileOpt = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="Source id; repeat for several (default: all)."),
+    ] = None,
+    report: Annotated[Path, typer.Option("--out", help="Where to write the JSON report.")] = Path(
+        "sources-check.json"
+    ),
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per request.")] = 20.0,
+) -> None:
+    """Probe every feed and sitemap: robots.txt verdict, status, type, items, newest item."""
+    from spiders.catalogue import select_sources
+    from spiders.probe import check_sources
+
+    try:
+        sources = select_sources(load_sources(sources_file), source)
+    except SourcesError as exc:
+        _sources_problem(exc)
+    with err.status(f"probing the endpoints of {len(sources)} source(s)…"):
+        checks = check_sources(sources, timeout=timeout)
+    table = Table(title=f"{len(checks)} endpoint(s) of {len(sources)} source(s)")
+    for column in (
+        "source",
+        "kind",
+        "url",
+        "robots",
+        "status",
+        "type",
+        "items",
+        "newest",
+        "problem",
+    ):
+        table.add_column(column, overflow="fold")
+    for c in checks:
+        table.add_row(
+            c.source_id,
+            c.kind,
+            c.url,
+            c.robots,
+            str(c.status or "—"),
+            (c.content_type or "—").split(";")[0],
+            "—" if c.items is None else str(c.items),
+            c.newest or "—",
+            "[green]ok[/green]" if c.ok else f"[red]{c.problem}[/red]",
+        )
+    out.print(table)
+    report.write_text(
+        json.dumps([c.to_dict() for c in checks], ensure_ascii=False, indent=2) + "\n", "utf-8"
+    )
+    broken = sum(not c.ok for c in checks)
+    out.print(f"{len(checks) - broken} ok, {broken} with problems; report: {report}")
 
 
 @app.command()
