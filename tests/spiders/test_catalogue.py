@@ -136,3 +136,21 @@ def test_select_sources() -> None:
     assert select_sources(sources, None) == sources
     with pytest.raises(SourcesError, match="unknown source id 'nope' \\(known: ararat-courier\\)"):
         select_sources(sources, ["nope"])
+
+
+def test_bundled_catalogue_validates_and_every_outlet_has_a_way_in() -> None:
+    sources = load_sources()
+    assert [s.id for s in sources] == [
+        "news-am",
+        "hetq",
+        "civilnet",
+        "trend",
+        "report-az",
+        "civil-ge",
+        "netgazeti",
+        "jamnews",
+        "oc-media",
+    ]
+    for source in sources:
+        assert source.feeds or source.sitemaps, source.id
+        assert all(e.confidence in ("high", "medium") for e in [*source.feeds, *source.sitemaps])
