@@ -7,6 +7,7 @@ after publishing the per-source counts, so a schedule alerts.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import uuid
@@ -67,6 +68,14 @@ class RunSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def spool_parent() -> str | None:
+    """Where crawls spool before landing: $NEWSLAKE_SPOOL_DIR, else the system temp folder."""
+    parent = os.environ.get("NEWSLAKE_SPOOL_DIR")
+    if parent:
+        Path(parent).mkdir(parents=True, exist_ok=True)
+    return parent
 
 
 def new_run_id() -> str:
@@ -188,7 +197,7 @@ def run_sources(
     sources = select_sources(load_sources(sources_file), source_ids)
     run_id = new_run_id()
     started_at = datetime.now(UTC)
-    spool_root = Path(tempfile.mkdtemp(prefix=f"newslake-{run_id}-"))
+    spool_root = Path(tempfile.mkdtemp(prefix=f"newslake-{run_id}-", dir=spool_parent()))
     logger.info("run %s: %d source(s) into %s", run_id, len(sources), lake_uri)
 
     outcomes: dict[str, SourceOutcome] = {}

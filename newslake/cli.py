@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from datetime import date
 from enum import StrEnum
@@ -140,6 +141,7 @@ def demo(lake: LakeOpt = None) -> None:
         )
     finally:
         site.server.stop()
+        shutil.rmtree(site.sources_file.parent, ignore_errors=True)
     code = _print_run(state)
     out.print(f'\n$ newslake query "{SAMPLE_QUERY}"')
     sys.stdout.write(api.query(SAMPLE_QUERY, lake, width=out.width))

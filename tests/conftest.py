@@ -18,6 +18,8 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.pop("PREFECT_API_URL", None)
+# Spools a failed test run keeps for inspection stay inside the session's temp folder.
+os.environ["NEWSLAKE_SPOOL_DIR"] = os.path.join(_PREFECT_HOME, "spool")
 
 import pytest  # noqa: E402
 
