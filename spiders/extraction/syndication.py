@@ -1,0 +1,122 @@
+"""Which outlet an article credits as its original: credit lines and agency datelines."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from lxml.etree import XPath
+
+from spiders.extraction.page import Page, short_text
+from spiders.extraction.vocab import SOURCE_LABEL, SOURCE_LABELS
+
+# "Источник www.mk.ru", "Source: Reuters", "Աղբյուր՝ news.am", "Mənbə: report.az".
+CREDIT_LINE = re.compile(
+    rf"^[\s(\[]*{SOURCE_LABEL}(?!\w)\s*(?P<sep>[:՝։\-—–])?\s*(?P<value>[^\s:].{{0,80}}?)"
+    r"[\s.)\]]*$",
+    re.IGNORECASE,
+)
+_MAX_WORDS = 8
+# "YEREVAN, MARCH 21, ARMENPRESS." / "STEPANAKERT, JUNE 23, ARTSAKHPRESS-ARMENPRESS:" /
+# "BAKU, July 8, 2024, AZERTAC." - city, date, then the agency in capitals.
+DATELINE = re.compile(
+    r"^[A-ZА-ЯЁ][\w .'-]{1,40},\s+(?:[^\W\d_]+\.?\s+\d{1,2}|\d{1,2}\s+[^\W\d_]+\.?)"
+    r"(?:,?\s+\d{4})?\s*[,.]\s*/?(?P<agency>(?:[A-ZА-ЯЁ][A-ZА-ЯЁ0-9]+-)*[A-ZА-ЯЁ][A-ZА-ЯЁ0-9]{2,})"
+    r"/?\s*[.:—–-]"
+)
+# "ARTSAKHPRESS-ARMENPRESS: ..." or "ARTSAKHPRESS: ..." opening a paragraph.
+AGENCY_PREFIX = re.compile(r"^(?P<agency>(?:[A-Z][A-Z0-9]+-)*[A-Z][A-Z0-9]*PRESS)\s*:")
+# "..., news.am informs."
+INFORMS = re.compile(
+    r",\s+(?P<value>(?:[\w-]+\.)+[a-z]{2,}|[A-Z][\w.-]+)\s+informs\b", re.IGNORECASE
+)
+_HOST = re.compile(
+    r"(?<![\w@/.-])(?:https?://)?((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,})\b", re.I
+)
+_MAX_LINE = 120
+_SPELLINGS = (*SOURCE_LABELS, *(label.upper() for label in SOURCE_LABELS))
+# Text nodes that may open a credit line; the XPath substring test runs in C.
+_LABELLED_TEXTS = XPath(
+    ".//text()[" + " or ".join(f"contains(., '{label}')" for label in _SPELLINGS) + "]"
+)
+
+
+@dataclass(frozen=True)
+class Credit:
+    outlet: str
+    line: int | None  # index of the body line that is only the credit, or None
+
+
+def outlet_name(value: str) -> str | None:
+    """The credited outlet: its host name when the credit gives a domain or URL, else the name."""
+    value = value.strip()
+    if value.lower().startswith(("http://", "https://")):
+        host = urlsplit(value).hostname
+        if host:
+            return host
+    match = _HOST.search(value)
+    if match:
+        return match.group(1).lower()
+    name = value.strip(" .,;:-—–\"'«»“”()")
+    return name or None
+
+
+def _agency(match: re.Match[str]) -> str:
+    # "ARTSAKHPRESS-ARMENPRESS": the last agency of the chain wrote the story.
+    return match.group("agency").split("-")[-1]
+
+
+def credit_line(text: str) -> str | None:
+    """The outlet named by a credit line ("Источник www.mk.ru" -> "www.mk.ru"), if `text` is one."""
+    if len(text) > _MAX_LINE:
+        return None
+    match = CREDIT_LINE.match(text)
+    if not match:
+        return None
+    value = match.group("value")
+    # Without a colon only a domain makes it a credit: "Источник в правительстве сказал..."
+    # is a sentence.
+    if len(value.split()) > _MAX_WORDS or (not match.group("sep") and not _HOST.search(value)):
+        return None
+    return outlet_name(value)
+
+
+def opening_credit(text: str) -> str | None:
+    """The agency or outlet credited by a dateline or an "..., X informs" in `text`."""
+    match = DATELINE.match(text) or AGENCY_PREFIX.match(text)
+    if match:
+        return _agency(match)
+    informs = INFORMS.search(text[:400])
+    return outlet_name(informs.group("value")) if informs else None
+
+
+def find_credit(lines: list[str], page: Page | None = None) -> Credit | None:
+    """The syndication credit of an article whose body is `lines`.
+
+    A credit line of its own (first paragraph or the last three) wins; then an agency dateline
+    or an "informs" in the first two paragraphs; then a credit line elsewhere in the article
+    container (when the extractor dropped it as chrome).
+    """
+    edges = [0, *range(max(1, len(lines) - 3), len(lines))] if lines else []
+    for index in reversed(edges):
+        outlet = credit_line(lines[index])
+        if outlet:
+            return Credit(outlet, index)
+    for text in lines[:2]:
+        outlet = opening_credit(text)
+        if outlet:
+            return Credit(outlet, None)
+    container = page.container if page is not None else None
+    # Look for a label in the container's text (one C call) before walking its text nodes.
+    text = container.text_content() if container is not None else ""
+    if page is not None and container is not None and any(s in text for s in _SPELLINGS):
+        for piece in _LABELLED_TEXTS(container):
+            element = piece.getparent()
+            if element is not None and piece.is_tail:
+                element = element.getparent()
+            text = short_text(element, _MAX_LINE) if element is not None else ""
+            outlet = credit_line(text) if text else None
+            if outlet and not page.in_chrome(element):
+                return Credit(outlet, None)
+    return None
