@@ -209,7 +209,13 @@ def run_sources(
         spool = spool_root / source.id
         skip = prepare_skip_list.submit(lake_uri, source.id, spool)
         crawled = crawl_source.submit(
-            source, run_id, spool, skip, since, until, settings  # type: ignore[call-overload]
+            source,
+            run_id,
+            spool,
+            skip,
+            since,
+            until,
+            settings,  # type: ignore[call-overload]
         )
         landed = land_source.submit(lake_uri, crawled, run_id, source.id, flow_name, started_at)
         chains[source.id] = [skip, crawled, landed]
