@@ -37,6 +37,7 @@ from spiders.catalogue import Source, load_sources, select_sources  # noqa: E402
 from spiders.extraction import EXTRACTOR  # noqa: E402
 from spiders.runner import CrawlResult, run_crawl  # noqa: E402
 
+SKIP_FILE = "skip.txt"
 COUNT_COLUMNS = ("discovered", "fetched", "landed", "rejected", "skipped_landed", "duplicates")
 
 
@@ -87,7 +88,7 @@ def new_run_id() -> str:
 def prepare_skip_list(lake: str, source_id: str, spool: Path) -> Path:
     """Ids of articles already landed, so the spider does not fetch them again."""
     spool.mkdir(parents=True, exist_ok=True)
-    path = spool / "skip.txt"
+    path = spool / SKIP_FILE
     write_skip_file(open_store(lake), source_id, path)
     return path
 
@@ -212,10 +213,12 @@ def run_sources(
             source,
             run_id,
             spool,
-            skip,
+            spool / SKIP_FILE,
             since,
             until,
-            settings,  # type: ignore[call-overload]
+            settings,
+            wait_for=[skip],
+            return_state=False,
         )
         landed = land_source.submit(lake_uri, crawled, run_id, source.id, flow_name, started_at)
         chains[source.id] = [skip, crawled, landed]
