@@ -220,7 +220,10 @@ def run_sources(
             wait_for=[skip],
             return_state=False,
         )
-        landed = land_source.submit(lake_uri, crawled, run_id, source.id, flow_name, started_at)
+        # The crawl's future is resolved by Prefect into its CrawlResult before landing.
+        landed = land_source.submit(
+            lake_uri, crawled, run_id, source.id, flow_name, started_at, return_state=False
+        )
         chains[source.id] = [skip, crawled, landed]
 
     for source_id, chain in chains.items():
