@@ -1,6 +1,7 @@
 """The extraction contract shared by the spider, `newslake extract` and the benchmarks.
 
-`extract_article` returns these keys (plain Python values; datetimes timezone-aware in UTC):
+`spiders.extraction.extract_article` (article.py) returns these keys (plain Python values;
+datetimes timezone-aware in UTC):
 
     canonical_url, title, subtitle, authors, published_at, published_at_source,
     published_at_raw, modified_at, language, language_declared, language_detected,
@@ -12,12 +13,7 @@ Everything else in a schema row (ids, hashes, run, fetch and source fields) is a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
-
-from spiders.catalogue import Source
 
 EXTRACTOR = "newslake-extract/0.1"
 
@@ -44,23 +40,3 @@ class NotAnArticle(Exception):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
-
-
-def extract_article(
-    html: str | bytes,
-    url: str | None,
-    *,
-    source: Source | None = None,
-    headers: Mapping[str, str] | None = None,
-    hints: PageHints | None = None,
-    fetched_at: datetime | None = None,
-) -> dict[str, Any]:
-    """Extract an article from `html` (bytes are decoded using `headers`, the BOM or the meta tag).
-
-    `source` gives the timezone for dates printed without an offset and the languages the
-    text may be in; `fetched_at` anchors relative dates ("2 hours ago").
-    Raises NotAnArticle for section, tag, index, error and other non-article pages.
-    """
-    from spiders.extraction.article import extract
-
-    return extract(html, url, source=source, headers=headers, hints=hints, fetched_at=fetched_at)

@@ -23,7 +23,7 @@ from spiders.extraction.page import Page
 from spiders.extraction.syndication import find_credit
 
 
-def extract(
+def extract_article(
     html: str | bytes,
     url: str | None,
     *,
@@ -32,7 +32,13 @@ def extract(
     hints: PageHints | None = None,
     fetched_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """See spiders.extraction.api.extract_article."""
+    """Extract an article from `html` (bytes are decoded using `headers`, the BOM or the meta tag).
+
+    Returns the keys listed in spiders/extraction/api.py. `source` gives the timezone for dates
+    printed without an offset and the languages the text may be in; `fetched_at` anchors
+    relative dates ("2 hours ago"). Raises NotAnArticle for section, tag, index, error and
+    other non-article pages.
+    """
     now = fetched_at or datetime.now(UTC)
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
