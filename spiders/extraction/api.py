@@ -14,8 +14,10 @@ Everything else in a schema row (ids, hashes, run, fetch and source fields) is a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.metadata import version
 
-EXTRACTOR = "newslake-extract/0.1"
+# Goes into every row's `extractor`: a re-parse with other code is a new, traceable version.
+EXTRACTOR = f"newslake-extract/0.1 trafilatura/{version('trafilatura')}"
 
 
 @dataclass(frozen=True)

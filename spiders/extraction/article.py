@@ -64,6 +64,8 @@ def extract_article(
     credit = find_credit(lines, page)
     if credit is not None and credit.line is not None:
         del lines[credit.line]
+    own_names = metadata.site_names(page, source.name if source else None)
+    own_credit = credit is not None and metadata.credits_itself(credit.outlet, own_names)
     body = join_paragraphs(lines)
     classify.check_body(page, kind, lines, word_count(body))
     if not title:
@@ -88,6 +90,6 @@ def extract_article(
         "tags": metadata.tags(page),
         "body": body,
         "images": images,
-        "syndicated_from": credit.outlet if credit else None,
+        "syndicated_from": credit.outlet if credit and not own_credit else None,
         "translations": metadata.translations(page, (url, canonical)),
     }

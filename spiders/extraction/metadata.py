@@ -65,6 +65,12 @@ def site_names(page: Page, source_name: str | None) -> set[str]:
     return names
 
 
+def credits_itself(outlet: str, names: set[str]) -> bool:
+    """True when a syndication credit names the page's own outlet (`names` from site_names):
+    ARMENPRESS's dateline on armenpress.am is the house byline, not syndication."""
+    return _key(outlet.removeprefix("www.")) in names
+
+
 def strip_site_name(text: str, names: set[str]) -> str:
     """`text` without a trailing " | Site" when Site is one of `names` (compared as _key)."""
     cut = max(text.rfind(separator) for separator in _TITLE_SEPARATORS)
