@@ -1,11 +1,11 @@
 """Adapters for the shared article-extraction benchmark (run by hand, see the command below).
 
-    cd /work/main
-    python /work/shared/benchmarks/run_extractor.py benchmarks.extraction:newslake \
-        --out /tmp/preds/newslake.jsonl
-    python /work/shared/benchmarks/run_extractor.py benchmarks.extraction:trafilatura_default \
-        --out /tmp/preds/trafilatura.jsonl --dist trafilatura
-    python /work/shared/benchmarks/score_extraction.py /tmp/preds/
+    # from the repository root, with the benchmark data in ../shared/benchmarks/
+    python ../shared/benchmarks/run_extractor.py benchmarks.extraction:newslake \
+        --out preds/newslake.jsonl
+    python ../shared/benchmarks/run_extractor.py benchmarks.extraction:trafilatura_default \
+        --out preds/trafilatura.jsonl --dist trafilatura
+    python ../shared/benchmarks/score_extraction.py preds/
     python -m benchmarks.extraction            # interleaved speed, best of 3 passes
 
 `newslake` runs the whole of extract_article (metadata, dates, language and all), so its
@@ -34,6 +34,8 @@ from spiders.extraction.body import join_paragraphs, raw_paragraphs
 from spiders.extraction.encoding import to_text
 from spiders.extraction.page import Page
 
+# The benchmark lives beside the repository (../shared/benchmarks), not inside it.
+DATA = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "article-extraction"
 REJECTED: Counter[str] = Counter()
 _FETCHED = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -105,7 +107,7 @@ if __name__ == "__main__":
     parser.add_argument(
         "--data",
         type=Path,
-        default=Path("/work/shared/benchmarks/article-extraction"),
+        default=DATA,
         help="folder with html/<id>.html.gz and ground-truth.json",
     )
     parser.add_argument("--rounds", type=int, default=3)
