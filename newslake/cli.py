@@ -234,8 +234,18 @@ def query(
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
 ) -> None:
     """Run SQL over the lake with DuckDB."""
+    from lake import LakeError, resolve_uri
     from newslake import api
 
+    try:
+        where = resolve_uri(lake)
+    except LakeError as exc:
+        _fail(str(exc), 2)
+    if where.kind == "local" and where.path is not None and not where.path.exists():
+        # Almost always a mistyped --lake or a run from another folder: say so, not "0 rows".
+        _fail(
+            f"no lake at {where.path}: the folder does not exist (use --lake or NEWSLAKE_LAKE)", 2
+        )
     text = _guard_lake(lambda: api.query(sql, lake, fmt.value, width=out.width))
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 

@@ -148,11 +148,15 @@ def test_extract_missing_file_and_unknown_source(newslake: Runner, tmp_path: Pat
 
 def test_query_errors_are_clear(newslake: Runner, tmp_path: Path) -> None:
     lake = str(tmp_path / "lake")
-    empty = newslake(
-        "query", "--lake", lake, "--format", "json", "SELECT count(*) AS n FROM articles"
-    )
+    count = "SELECT count(*) AS n FROM articles"
+    missing = newslake("query", "--lake", lake, count)
+    assert missing.returncode == 2
+    assert f"no lake at {lake}: the folder does not exist" in missing.stderr
+    (tmp_path / "lake").mkdir()
+    empty = newslake("query", "--lake", lake, "--format", "json", count)
     assert (empty.returncode, json.loads(empty.stdout)) == (0, [{"n": 0}])
     bad = newslake("query", "--lake", lake, "SELEC nonsense")
+    assert bad.stdout == ""
     assert bad.returncode == 2
     assert "syntax error" in bad.stderr.lower() and "Traceback" not in bad.stderr
     creds = newslake("query", "--lake", "s3://key:secret@bucket/x", "SELECT 1")
