@@ -231,7 +231,13 @@ def run_sources(
             future.wait()
         landing = chain[-1]
         if landing.state.is_completed():
-            outcomes[source_id] = SourceOutcome(source_id, counts=landing.result())
+            counts = landing.result()
+            outcomes[source_id] = SourceOutcome(source_id, counts=counts)
+            logger.info(
+                "%s: %s",
+                source_id,
+                ", ".join(f"{c} {counts.get(c, 0)}" for c in COUNT_COLUMNS),
+            )
             continue
         # One source failing must not hide the others' results; report the step that broke.
         error = _first_error(chain)
