@@ -354,18 +354,33 @@ def serve(
     lake: LakeOpt = None,
     cron: Annotated[str, typer.Option("--cron", help="When to crawl (cron, UTC).")] = "0 * * * *",
 ) -> None:
-    """Run the crawl on a schedule with a local Prefect runner (Ctrl-C stops)."""
-    try:
-        load_sources(sources_file)
-    except SourcesError as exc:
-        _sources_problem(exc)
+    """Run the crawl on a schedule (Ctrl-C stops).
+
+    With PREFECT_API_URL set, the schedule lives on that server; without it, a local Prefect
+    server is started on 127.0.0.1 for as long as this runs (its log: ./prefect-server.log).
+    """
+    _check_inputs(sources_file, None, lake)
+    parameters = {
+        "sources_file": str(sources_file.resolve()) if sources_file else None,
+        "lake": lake,
+    }
+    if os.environ.get("PREFECT_API_URL"):
+        _serve_crawl(cron, parameters)
+        return
+    from newslake.prefect_server import local_prefect_server
+
+    log = Path("prefect-server.log").resolve()
+    err.print(f"starting a local Prefect server (log: {log})…")
+    with local_prefect_server(log) as api:
+        os.environ["PREFECT_API_URL"] = api
+        out.print(f"Prefect server at {api.removesuffix('/api')}: its UI shows the runs")
+        _serve_crawl(cron, parameters)
+
+
+def _serve_crawl(cron: str, parameters: dict[str, Any]) -> None:
     from flows.crawl import crawl_flow
 
-    crawl_flow.serve(
-        name="newslake-crawl",
-        cron=cron,
-        parameters={"sources_file": str(sources_file) if sources_file else None, "lake": lake},
-    )
+    crawl_flow.serve(name="newslake-crawl", cron=cron, parameters=parameters)
 
 
 def main() -> None:
