@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from lake.errors import LakeError, SpoolError
 from lake.landed import landed_keys
+from lake.lease import LEASE_TTL, source_lease
 from lake.manifest import Manifest, build_manifest, check_segment, read_manifest, write_manifest
 from lake.store import Store
 from schemas import (
@@ -377,6 +378,7 @@ def land_spool(
     extractor: str | None = None,
     max_rows_per_file: int = MAX_ROWS_PER_FILE,
     max_buffer_bytes: int = MAX_BUFFER_BYTES,
+    lease_ttl: float = LEASE_TTL,
 ) -> LandResult:
     """Land one crawl's spool for one source and commit its run manifest.
 
@@ -387,7 +389,35 @@ def land_spool(
     """
     check_segment("run_id", run_id)
     check_segment("source_id", source_id)
-    spool_dir = Path(spool_dir)
+    # One lander per source: reading what is landed and committing must not interleave.
+    with source_lease(store, source_id, run_id, ttl=lease_ttl):
+        return _land_locked(
+            store,
+            Path(spool_dir),
+            run_id=run_id,
+            source_id=source_id,
+            flow=flow,
+            started_at=started_at,
+            counts=counts,
+            extractor=extractor,
+            max_rows_per_file=max_rows_per_file,
+            max_buffer_bytes=max_buffer_bytes,
+        )
+
+
+def _land_locked(
+    store: Store,
+    spool_dir: Path,
+    *,
+    run_id: str,
+    source_id: str,
+    flow: str,
+    started_at: datetime | None,
+    counts: Mapping[str, Any] | None,
+    extractor: str | None,
+    max_rows_per_file: int,
+    max_buffer_bytes: int,
+) -> LandResult:
     existing = read_manifest(store, run_id, source_id)
     if existing is not None:
         if existing["status"] != "committed":

@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from lake import (
     read_manifests,
     write_failed_manifest,
 )
+from lake.lease import lease_key
 from lake.store import LocalStore
 from schemas import ARTICLE_SCHEMA, article_id
 
@@ -272,9 +274,12 @@ def test_interrupted_land_then_reland_lands_exactly_once(
         tmp_path / "spool", [article(RUN_1, n) for n in names], [reject(RUN_1, "am-tag")]
     )
     with pytest.raises(KeyboardInterrupt):
-        land_spool(CrashBeforeCommit(store), spool, run_id=RUN_1, source_id=AM)
+        land_spool(CrashBeforeCommit(store), spool, run_id=RUN_1, source_id=AM, lease_ttl=0.5)
     orphans = list(store.list())
-    assert len(orphans) == 5 and not any(k.startswith("runs/") for k in orphans)
+    # Five data files, and the landing lease the crashed lander could not release.
+    assert len(orphans) == 6 and not any(k.startswith("runs/") for k in orphans)
+    assert lease_key(AM) in orphans
+    time.sleep(0.6)  # a new run takes the lease over once it expires; the same run at once
     # Uncommitted files are invisible.
     assert rows(store, "SELECT count(*) FROM article_versions") == [(0,)]
     assert rows(store, "SELECT count(*) FROM rejects") == [(0,)]

@@ -1,0 +1,86 @@
+"""One lander per source at a time: a lease object created with a create-only write.
+
+Landing reads which versions the source already has, then writes files and the manifest.
+Two overlapping runs of one source (an hourly crawl running long, a backfill beside it) would
+both read "not landed yet" and both land the same version. The lease serializes that
+read-then-write span. A lease left by a killed lander expires after `ttl` seconds and is
+taken over, at once when the holder is an earlier attempt of the same run (a retried task).
+Two takers racing on one stale lease is the remaining, rare, window.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from lake.errors import AlreadyExists, LakeError, NotFound
+from lake.store import Store
+
+log = logging.getLogger(__name__)
+
+LEASE_TTL = 900.0  # seconds: far longer than a landing, short enough to recover from a crash
+LEASE_WAIT = 1800.0  # how long to wait for another lander before giving up
+
+
+def lease_key(source_id: str) -> str:
+    return f"locks/source_id={source_id}.json"
+
+
+def _read(store: Store, key: str) -> dict[str, Any] | None:
+    try:
+        data: dict[str, Any] = json.loads(store.get(key))
+        return data
+    except NotFound:
+        return None
+    except ValueError:  # a torn or foreign object: treat as expired
+        return {"owner": "?", "expires_at": "1970-01-01T00:00:00+00:00"}
+
+
+@contextmanager
+def source_lease(
+    store: Store,
+    source_id: str,
+    holder: str,
+    *,
+    ttl: float = LEASE_TTL,
+    wait: float = LEASE_WAIT,
+    poll: float = 0.5,
+) -> Iterator[None]:
+    """Hold the landing lease of `source_id` for the block; `holder` names us (a run id)."""
+    key = lease_key(source_id)
+    token = f"{holder}/{uuid.uuid4().hex[:8]}"
+    deadline = time.monotonic() + wait
+    while True:
+        expires = datetime.now(UTC) + timedelta(seconds=ttl)
+        body = json.dumps({"owner": token, "expires_at": expires.isoformat()}).encode()
+        try:
+            store.put(key, body, if_absent=True)
+            break
+        except AlreadyExists:
+            held = _read(store, key)
+            if held is None:
+                continue  # released between our write and our read
+            mine = str(held.get("owner", "")).startswith(f"{holder}/")
+            if mine or datetime.fromisoformat(held["expires_at"]) < datetime.now(UTC):
+                # Expired, or left by an earlier attempt of this same run (a retried task).
+                log.warning("taking over the landing lease of %s (%s)", source_id, held)
+                store.delete(key)
+                continue
+            if time.monotonic() > deadline:
+                raise LakeError(
+                    f"source {source_id} is being landed by {held['owner']} (lease until"
+                    f" {held['expires_at']}); gave up waiting after {wait:.0f} s"
+                ) from None
+            time.sleep(poll)
+    try:
+        yield
+    finally:
+        held = _read(store, key)
+        if held is not None and held.get("owner") == token:
+            store.delete(key)
