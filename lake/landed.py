@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -32,18 +33,47 @@ def landed_keys(store: Store, source_id: str) -> set[tuple[str, str]]:
     return keys
 
 
+URL_COLUMNS = ["url", "canonical_url", "discovered_url"]
+# Rejects that a refetch would only repeat: skipped for a while, then tried again (a page
+# can change, robots.txt too).
+STICKY_REJECTS = ("not_article", "not_html", "robots_disallowed", "offsite")
+STICKY_FOR = timedelta(days=7)
+
+
 def landed_url_ids(store: Store, source_id: str) -> set[str]:
-    """article_id of the url and of the canonical_url of every landed row of `source_id`."""
+    """article_id of every URL a landed row of `source_id` was fetched, listed or known by."""
     ids: set[str] = set()
-    for batch in _landed_batches(store, source_id, ["url", "canonical_url"]):
-        for column in ("url", "canonical_url"):
-            ids.update(article_id(u) for u in batch.column(column).to_pylist())
+    for batch in _landed_batches(store, source_id, URL_COLUMNS):
+        for column in URL_COLUMNS:
+            ids.update(article_id(u) for u in batch.column(column).to_pylist() if u)
+    return ids
+
+
+def recently_rejected_url_ids(
+    store: Store, source_id: str, now: datetime | None = None
+) -> set[str]:
+    """article_id of URLs rejected for a lasting reason (a tag page) in the last STICKY_FOR."""
+    since = (now or datetime.now(UTC)) - STICKY_FOR
+    manifests = read_manifests(store, source_ids=[source_id])
+    dataset = open_dataset(store, manifests, "rejects", source_ids=[source_id])
+    wanted = (
+        (ds.field("source_id") == source_id)
+        & ds.field("reason").isin(list(STICKY_REJECTS))
+        & (ds.field("rejected_at") >= pa.scalar(since, type=pa.timestamp("us", tz="UTC")))
+    )
+    ids: set[str] = set()
+    for batch in dataset.to_batches(columns=["url"], filter=wanted):
+        ids.update(article_id(u) for u in batch.column("url").to_pylist())
     return ids
 
 
 def write_skip_file(store: Store, source_id: str, path: Path) -> int:
-    """Write the spider's skip list (one article id per line, sorted); returns how many ids."""
-    ids = sorted(landed_url_ids(store, source_id))
+    """Write the spider's skip list (one article id per line, sorted); returns how many ids.
+
+    It holds the landed articles' URLs and the URLs recently rejected for a lasting reason,
+    so a scheduled run fetches neither again.
+    """
+    ids = sorted(landed_url_ids(store, source_id) | recently_rejected_url_ids(store, source_id))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Atomic, so a crawl never starts from a half-written list.

@@ -87,6 +87,7 @@ def normalize_article(fields: Mapping[str, Any]) -> dict[str, Any]:
         "syndicated_from",
         "raw_ref",
         "discovered_via",
+        "discovered_url",
     ):
         row[name] = _text(name, fields.get(name), required=False)
     for name in ("published_at", "modified_at", "fetched_at"):

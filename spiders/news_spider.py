@@ -355,6 +355,7 @@ class NewsSpider(Spider):
                 hints=hints,
                 http_status=response.status,
                 raw_ref=raw_ref,
+                discovered_url=candidate,
             )
         except NotAnArticle as exc:
             yield self._reject(candidate, exc.reason, exc.detail, response.status, hints)

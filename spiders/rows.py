@@ -32,6 +32,7 @@ def build_row(
     hints: PageHints | None = None,
     http_status: int | None = None,
     raw_ref: str | None = None,
+    discovered_url: str | None = None,
 ) -> dict[str, Any]:
     """Extract and normalize one page; NotAnArticle (with a reject reason) when it cannot land."""
     fetched = fetched_at or datetime.now(UTC)
@@ -52,6 +53,7 @@ def build_row(
         extractor=EXTRACTOR,
         discovered_via=hints.discovered_via if hints else None,
         http_status=http_status,
+        discovered_url=discovered_url,
     )
     try:
         return normalize_article(fields)

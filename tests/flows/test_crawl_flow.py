@@ -92,19 +92,25 @@ def test_crawl_lands_each_article_once_and_a_rerun_fetches_nothing_new(
         ("ru-1251", len(ru.spec()["landed"])),
     ]
 
-    # A second scheduled run: nothing new, so no landed article is requested again.
+    # A second scheduled run: nothing new. Landed articles and pages rejected for a lasting
+    # reason (not an article, robots.txt) are not requested again; the 404 is retried.
     wp.server.clear()
     ru.server.clear()
     again = summary_of(
         crawl_flow(sources_file=str(wp.sources_file), lake=lake, settings=FAST, return_state=True)
     )
-    assert [(o.counts["landed"], o.counts["skipped_landed"]) for o in again.sources] == [
-        (0, len(wp.spec()["landed"])),
-        (0, len(ru.spec()["landed"])),
-    ]
-    for site in (wp, ru):
-        requested = {urlsplit(p).path for p in site.server.paths()}
-        assert not requested & {urlsplit(u).path for u in site.spec()["landed"]}
+    for site, outcome in zip((wp, ru), again.sources, strict=True):
+        spec = site.spec()
+        lasting = [r for r in spec["rejects"] if r["reason"] == "not_article"] + [
+            s for s in spec.get("skipped", []) if s["reason"] == "robots_disallowed"
+        ]
+        assert (outcome.counts["landed"], outcome.counts["skipped_landed"]) == (
+            0,
+            len(spec["landed"]) + len(lasting),
+        )
+        retried = {urlsplit(r["url"]).path for r in spec["rejects"] if r["reason"] == "http_error"}
+        pages = set(spec["request_counts"])
+        assert {urlsplit(p).path for p in site.server.paths()} & pages == retried
     versions = con.execute("SELECT count(*) FROM article_versions").fetchone()
     assert versions == (len(landed),)
     assert connect(lake).execute("SELECT count(*) FROM article_versions").fetchone() == versions

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from spool_factory import (
 )
 
 from lake import land_spool, landed_keys, open_store, write_skip_file
-from schemas import article_id
+from schemas import article_id, normalize_reject
 
 
 def test_landed_keys(lake_uri: str, tmp_path: Path) -> None:
@@ -77,3 +78,45 @@ def test_uncommitted_rows_are_not_landed(lake_uri: str, tmp_path: Path) -> None:
     assert any(k.startswith("articles/") for k in store.list())
     assert landed_keys(store, GE) == set()
     assert write_skip_file(store, GE, tmp_path / "skip.txt") == 0
+
+
+def test_skip_file_adds_listed_urls_and_recent_lasting_rejects(
+    lake_uri: str, tmp_path: Path
+) -> None:
+    store = open_store(lake_uri)
+    now = datetime.now(UTC)
+    # Listed as ?p=77 in the feed, redirected to its slug: both URLs are known afterwards.
+    redirected = article(
+        RUN_1,
+        "am-budget",
+        discovered_url="https://ararat-courier.am/?p=77",
+        fetched_at=now - timedelta(hours=1),
+    )
+
+    def rejected(path: str, reason: str, days_ago: float) -> dict[str, object]:
+        return normalize_reject(
+            {
+                "url": f"https://ararat-courier.am/{path}",
+                "source_id": AM,
+                "reason": reason,
+                "http_status": 200 if reason == "not_article" else 404,
+                "rejected_at": now - timedelta(days=days_ago),
+                "crawl_run_id": RUN_1,
+            }
+        )
+
+    rejects = [
+        rejected("tag/budget/", "not_article", 1),  # lasting and recent: skipped
+        rejected("gone/", "http_error", 1),  # may come back: fetched again
+        rejected("tag/old/", "not_article", 8),  # too old: tried again
+    ]
+    spool = write_spool(tmp_path / "spool", [redirected], rejects)
+    land_spool(store, spool, run_id=RUN_1, source_id=AM)
+    path = tmp_path / "skip.txt"
+    expected = {
+        article_id("https://ararat-courier.am/hy/news/2024/03/15/budget/"),
+        article_id("https://ararat-courier.am/?p=77"),
+        article_id("https://ararat-courier.am/tag/budget/"),
+    }
+    assert write_skip_file(store, AM, path) == 3
+    assert path.read_text(encoding="utf-8") == "".join(f"{i}\n" for i in sorted(expected))

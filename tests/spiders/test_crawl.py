@@ -374,6 +374,7 @@ def test_landed_rows(full: Crawled) -> None:
     ]
     for path, row in rows.items():
         assert row["canonical_url"] == full.base + path
+        assert row["discovered_url"] == full.base + path  # as listed (no redirect here)
         assert row["source_id"] == "test-courier"
         assert row["crawl_run_id"] == "run-test"
         assert row["http_status"] == 200
