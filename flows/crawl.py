@@ -33,18 +33,22 @@ from lake import (  # noqa: E402
     write_failed_manifest,
     write_skip_file,
 )
+from schemas import RUN_COUNTERS  # noqa: E402
 from spiders.catalogue import Source, load_sources, select_sources  # noqa: E402
 from spiders.extraction import EXTRACTOR  # noqa: E402
 from spiders.runner import CrawlResult, run_crawl  # noqa: E402
 
 SKIP_FILE = "skip.txt"
-COUNT_COLUMNS = ("discovered", "fetched", "landed", "rejected", "skipped_landed", "duplicates")
+# Each source is a chain of three tasks, and a task waiting on its upstream holds a thread:
+# 12 threads let four sources crawl at once.
+PARALLEL_SOURCES = 4
+TASK_THREADS = 3 * PARALLEL_SOURCES
 
 
 @dataclass
 class SourceOutcome:
     source_id: str
-    status: str = "ok"  # ok | failed | skipped
+    status: str = "ok"  # ok | partial (the crawl stopped early) | failed | skipped
     counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
 
@@ -62,7 +66,7 @@ class RunSummary:
     def table(self) -> list[dict[str, Any]]:
         return [
             {"source": s.source_id, "status": s.status}
-            | {c: s.counts.get(c, 0) for c in COUNT_COLUMNS}
+            | {c: s.counts.get(c, 0) for c in RUN_COUNTERS}
             | ({"error": s.error} if s.error else {})
             for s in self.sources
         ]
@@ -163,7 +167,10 @@ def _crawl_counts(crawl: PrefectFuture[CrawlResult]) -> dict[str, int]:
     if not crawl.state.is_completed():
         return {}
     stats = crawl.result().stats
-    return {k: v for k, v in stats.items() if isinstance(v, int)}
+    counts = {k: v for k, v in stats.items() if isinstance(v, int)}
+    # The spider's "landed" counts rows it spooled; none of them reached the lake.
+    counts["spooled"] = counts.pop("landed", 0)
+    return counts
 
 
 def _first_error(chain: list[PrefectFuture[Any]]) -> str:
@@ -232,12 +239,16 @@ def run_sources(
         landing = chain[-1]
         if landing.state.is_completed():
             counts = landing.result()
-            outcomes[source_id] = SourceOutcome(source_id, counts=counts)
+            finished = chain[1].result().stats.get("finished_reason", "finished")
+            outcome = SourceOutcome(source_id, counts=counts)
+            if finished != "finished":  # landed what it fetched, but did not get through
+                outcome.status, outcome.error = "partial", f"the crawl stopped early: {finished}"
+                logger.warning("%s: %s", source_id, outcome.error)
+            outcomes[source_id] = outcome
             logger.info(
-                "%s: %s",
-                source_id,
-                ", ".join(f"{c} {counts.get(c, 0)}" for c in COUNT_COLUMNS),
+                "%s: %s", source_id, ", ".join(f"{c} {counts.get(c, 0)}" for c in RUN_COUNTERS)
             )
+            shutil.rmtree(spool_root / source_id, ignore_errors=True)
             continue
         # One source failing must not hide the others' results; report the step that broke.
         error = _first_error(chain)
@@ -258,12 +269,12 @@ def run_sources(
     if not failed:
         shutil.rmtree(spool_root, ignore_errors=True)
         return Completed(message=f"run {run_id}: {len(sources)} source(s)", data=summary)
-    logger.warning("spool kept for inspection: %s", spool_root)
+    logger.warning("spools of the failed sources kept for inspection in %s", spool_root)
     names = ", ".join(s.source_id for s in failed)
     return Failed(message=f"run {run_id}: {len(failed)} source(s) failed: {names}", data=summary)
 
 
-@flow(name="crawl", task_runner=ThreadPoolTaskRunner(max_workers=4))  # type: ignore[arg-type]
+@flow(name="crawl", task_runner=ThreadPoolTaskRunner(max_workers=TASK_THREADS))  # type: ignore[arg-type]
 def crawl_flow(
     sources_file: str | None = None,
     sources: list[str] | None = None,
@@ -280,7 +291,7 @@ def crawl_flow(
     )
 
 
-@flow(name="backfill", task_runner=ThreadPoolTaskRunner(max_workers=4))  # type: ignore[arg-type]
+@flow(name="backfill", task_runner=ThreadPoolTaskRunner(max_workers=TASK_THREADS))  # type: ignore[arg-type]
 def backfill_flow(
     source: str,
     since: date,

@@ -65,7 +65,9 @@ def crawl(
 ) -> State:
     """Run the crawl flow; returns its final Prefect state (its data is the run summary)."""
     from flows.crawl import crawl_flow
+    from lake import resolve_uri
 
+    resolve_uri(lake)  # refuse a URI with credentials before Prefect records it as a parameter
     state: State = crawl_flow(
         sources_file=str(sources_file) if sources_file else None,
         sources=sources,
@@ -86,7 +88,9 @@ def backfill(
 ) -> State:
     """Run the backfill flow for one source and a publication-date window (inclusive)."""
     from flows.crawl import backfill_flow
+    from lake import resolve_uri
 
+    resolve_uri(lake)  # refuse a URI with credentials before Prefect records it as a parameter
     state: State = backfill_flow(
         source=source,
         since=since,

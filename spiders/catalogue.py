@@ -286,6 +286,7 @@ def select_sources(sources: Sequence[Source], ids: Sequence[str] | None) -> list
     """The sources named by `ids` (all when empty), or SourcesError naming unknown ids."""
     if not ids:
         return list(sources)
+    ids = list(dict.fromkeys(ids))  # `--source x --source x` is one source, crawled once
     by_id = {s.id: s for s in sources}
     unknown = [i for i in ids if i not in by_id]
     if unknown:

@@ -137,6 +137,9 @@ def crawl_command(
     return command
 
 
+_SECRET_PREFIXES = ("AWS_", "PREFECT_API_KEY")
+
+
 def run_crawl(
     source: Source,
     out_dir: Path,
@@ -188,7 +191,9 @@ def run_crawl(
         until=until,
         settings=overrides,
     )
-    env = dict(os.environ)
+    # The crawl talks to websites only: it has no use for storage credentials, so a page that
+    # breaks the extractor can never make them show up in its log.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_SECRET_PREFIXES)}
     # The crawl imports spiders/ and schemas/ from this checkout even when not pip-installed.
     env["PYTHONPATH"] = os.pathsep.join([str(_REPO_ROOT), *filter(None, [env.get("PYTHONPATH")])])
     with open(log_path, "wb") as log:

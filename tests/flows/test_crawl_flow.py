@@ -14,7 +14,8 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from flows.crawl import RunSummary, backfill_flow, crawl_flow
-from lake import connect, run_query
+from lake import LakeError, connect, run_query
+from newslake import api
 
 FAST = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "NEWSLAKE_RETRY_BACKOFF": 0}
 
@@ -162,13 +163,39 @@ def test_a_lake_that_cannot_be_written_fails_the_run_with_the_reason(
     assert state.message == f"run {summary.run_id}: 1 source(s) failed: wp-en"
 
 
-@pytest.mark.parametrize("bad", ["s3://user:pw@bucket/x"])
-def test_bad_lake_uri_is_refused_before_anything_runs(
-    fixture_site: Callable[..., Any], bad: str
+def test_a_lake_uri_with_credentials_never_reaches_prefect(
+    fixture_site: Callable[..., Any],
 ) -> None:
     wp = fixture_site("wp-en")
-    state = crawl_flow(
-        sources_file=str(wp.sources_file), lake=bad, settings=FAST, return_state=True
-    )
-    assert state.is_failed()
+    with pytest.raises(LakeError, match="must not carry credentials"):
+        api.crawl(sources_file=wp.sources_file, lake="s3://key:hunter2@bucket/x", settings=FAST)
+    with get_client(sync_client=True) as client:
+        recorded = json.dumps([r.parameters for r in client.read_flow_runs()])
+    assert "hunter2" not in recorded
     assert wp.server.paths() == []
+
+
+def test_a_crawl_cut_short_is_partial_and_the_next_run_lands_the_rest(
+    fixture_site: Callable[..., Any], tmp_path: Path
+) -> None:
+    wp = fixture_site("wp-en")
+    lake = str(tmp_path / "lake")
+    slow = {**FAST, "DOWNLOAD_DELAY": 1.0, "CLOSESPIDER_TIMEOUT": 2}
+    first = crawl_flow(
+        sources_file=str(wp.sources_file), lake=lake, settings=slow, return_state=True
+    )
+    assert first.is_completed(), first.message
+    [outcome] = summary_of(first).sources
+    assert outcome.status == "partial"
+    assert outcome.error == "the crawl stopped early: closespider_timeout"
+    landed_first = outcome.counts["landed"]
+    assert landed_first < len(wp.spec()["landed"])
+
+    second = summary_of(
+        crawl_flow(sources_file=str(wp.sources_file), lake=lake, settings=FAST, return_state=True)
+    )
+    assert [(o.status, o.counts["landed"]) for o in second.sources] == [
+        ("ok", len(wp.spec()["landed"]) - landed_first)
+    ]
+    rows = connect(lake).execute("SELECT canonical_url FROM articles ORDER BY 1").fetchall()
+    assert [r[0] for r in rows] == sorted(wp.spec()["landed"])

@@ -134,6 +134,7 @@ def test_duplicate_across_files_and_missing_path(tmp_path: Path) -> None:
 def test_select_sources() -> None:
     sources = parse_sources(GOOD, "inline")
     assert select_sources(sources, None) == sources
+    assert select_sources(sources, ["ararat-courier", "ararat-courier"]) == sources
     with pytest.raises(SourcesError, match="unknown source id 'nope' \\(known: ararat-courier\\)"):
         select_sources(sources, ["nope"])
 
