@@ -9,6 +9,7 @@ on, so a wrong one can be understood from the rejects table.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -181,6 +182,11 @@ def _opens(line: str, headline: str) -> bool:
     return False
 
 
+# Far more than any listing page needs to show itself as one.
+MAX_TEASER_LINKS = 600
+MAX_TEASER_LINES = 400
+
+
 def _bare(url: str) -> str:
     """A URL without fragment and trailing slash, to spot links to the page itself."""
     return url.split("#")[0].rstrip("/")
@@ -189,14 +195,18 @@ def _bare(url: str) -> str:
 def teasers(page: Page, lines: list[str]) -> Teasers:
     """Headline links (anchor texts of HEADLINE_WORDS words and more) whose text, or whose
     teaser's summary, is in `lines`: trafilatura keeps the summaries of a teaser list even
-    when it drops the headline links themselves."""
-    folded = [line.casefold() for line in lines]
+    when it drops the headline links themselves.
+
+    Every link is compared with every line, so both are capped: a hostile page of prose
+    with a link in each paragraph would otherwise hold the crawl for minutes.
+    """
+    folded = [line.casefold() for line in lines[:MAX_TEASER_LINES]]
     own = _bare(page.url) if page.url else None
     headlines = 0
     chars = 0
     teaser_lines: set[int] = set()
     seen: set[str] = set()
-    for element in _LINKS(page.body_element):
+    for element in itertools.islice(_LINKS(page.body_element), MAX_TEASER_LINKS):
         raw = element.text_content()  # C-level; links hold no scripts
         if len(raw) > 600:
             continue

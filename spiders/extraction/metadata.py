@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from lxml.etree import XPath
 
@@ -41,17 +41,23 @@ def _key(text: str) -> str:
 
 
 def canonical(page: Page) -> str | None:
-    """<link rel=canonical>, else og:url, else the fetched URL; absolute and canonicalized."""
+    """<link rel=canonical>, else og:url, else the fetched URL; absolute and canonicalized.
+
+    A canonical or og:url pointing at the site's front page from an inner page is a template
+    misconfiguration, not the article's identity (it would merge every article into one), so
+    it is passed over.
+    """
     candidates: list[str | None] = [
         element.get("href") for rel, element in page.link_elements if "canonical" in rel
     ]
     candidates.append(page.meta_first("og:url"))
-    candidates.append(page.url)
+    own_path = urlsplit(page.url).path.strip("/") if page.url else ""
     for candidate in candidates:
         absolute = page.absolute(candidate)
-        if absolute:
+        if absolute and (urlsplit(absolute).path.strip("/") or not own_path):
             return canonical_url(absolute)
-    return None
+    fetched = page.absolute(page.url)
+    return canonical_url(fetched) if fetched else None
 
 
 def site_names(page: Page, source_name: str | None) -> set[str]:

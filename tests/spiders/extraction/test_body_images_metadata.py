@@ -6,7 +6,14 @@ import pytest
 
 from spiders.extraction.body import clean_paragraphs
 from spiders.extraction.images import article_images, caption_and_credit, split_credit
-from spiders.extraction.metadata import authors, strip_site_name, subtitle, tags, translations
+from spiders.extraction.metadata import (
+    authors,
+    canonical,
+    strip_site_name,
+    subtitle,
+    tags,
+    translations,
+)
 from spiders.extraction.page import Page
 
 
@@ -185,3 +192,33 @@ def test_translations() -> None:
         {"language": "ru", "url": "https://example.am/ru/news/2.html"},
         {"language": "en", "url": "https://example.am/en/news/3.html?utm_source=x"},
     ]
+
+
+@pytest.mark.parametrize(
+    ("url", "head", "expected"),
+    [
+        (  # the page's own canonical, tracking parameters dropped
+            "https://example.am/news/1.html?utm_source=x",
+            '<link rel="canonical" href="/news/1.html?utm_medium=feed">',
+            "https://example.am/news/1.html",
+        ),
+        (  # a template pointing every article at the front page: not the identity
+            "https://example.am/news/1.html",
+            '<link rel="canonical" href="https://example.am/">'
+            '<meta property="og:url" content="https://example.am/news/1.html">',
+            "https://example.am/news/1.html",
+        ),
+        (  # same, with no og:url to fall back on: the fetched URL
+            "https://example.am/news/2.html?fbclid=1",
+            '<link rel="canonical" href="https://example.am">',
+            "https://example.am/news/2.html",
+        ),
+        (  # the front page itself may say so
+            "https://example.am/?utm_source=x",
+            '<link rel="canonical" href="https://example.am/">',
+            "https://example.am/",
+        ),
+    ],
+)
+def test_canonical(url: str, head: str, expected: str) -> None:
+    assert canonical(_page("<p>x</p>", head, url)) == expected
