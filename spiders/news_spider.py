@@ -28,6 +28,7 @@ from spiders.catalogue import Source
 from spiders.discovery import (
     Candidate,
     Candidates,
+    Discovered,
     parse_feed,
     parse_sitemap,
     read_skip_file,
@@ -53,6 +54,7 @@ HINTS = "newslake_hints"  # PageHints of an article candidate
 CANDIDATE = "newslake_candidate"  # the candidate URL as requested, before any redirect
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+MAX_PROBLEMS = 50  # problems kept in stats.json (and so in the run manifest)
 
 
 def _as_date(value: str | date | None, name: str) -> date | None:
@@ -155,8 +157,25 @@ class NewsSpider(Spider):
 
     def _problem(self, text: str) -> None:
         logger.warning(text)
-        problems = self.crawler.stats.get_value(PREFIX + "problems") or []
-        self.crawler.stats.set_value(PREFIX + "problems", [*problems, text])
+        problems: list[str] = self.crawler.stats.get_value(PREFIX + "problems") or []
+        if len(problems) >= MAX_PROBLEMS:  # the log has them all; the stats keep a sample
+            self._inc("problems_omitted")
+            return
+        problems.append(text)
+        self.crawler.stats.set_value(PREFIX + "problems", problems)
+
+    def _add_candidates(self, entries: list[Discovered], kind: str, url: str) -> None:
+        """Feed listing entries to the candidate set, up to NEWSLAKE_MAX_CANDIDATES."""
+        room = self.settings.getint("NEWSLAKE_MAX_CANDIDATES") - len(self.candidates)
+        if len(entries) > room:
+            self._inc("candidates_capped", len(entries) - max(room, 0))
+            self._problem(
+                f"{kind} {url}: NEWSLAKE_MAX_CANDIDATES reached, {len(entries) - max(room, 0)}"
+                " entries not considered"
+            )
+            entries = entries[: max(room, 0)]
+        for entry in entries:
+            self.candidates.add(entry)
 
     def _reject(
         self,
@@ -245,8 +264,7 @@ class NewsSpider(Spider):
             self._inc(result.problem)
             self._problem(f"feed {response.url}: {result.problem}: {result.detail}")
             return
-        for entry in result.entries:
-            self.candidates.add(entry)
+        self._add_candidates(result.entries, "feed", response.url)
         self._inc("feed_entries", len(result.entries))
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
@@ -257,8 +275,7 @@ class NewsSpider(Spider):
             self._inc("sitemap_errors")
             self._inc(result.problem)
             self._problem(f"sitemap {response.url}: {result.problem}: {result.detail}")
-        for entry in result.entries:
-            self.candidates.add(entry)
+        self._add_candidates(result.entries, "sitemap", response.url)
         self._inc("sitemap_entries", len(result.entries))
         depth = response.meta.get(DEPTH, 0) + 1
         max_depth = self.settings.getint("NEWSLAKE_SITEMAP_MAX_DEPTH")

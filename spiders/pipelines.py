@@ -48,6 +48,8 @@ COUNTERS = (
     "sitemaps_fetched",
     "sitemap_errors",
     "capped",
+    "candidates_capped",
+    "problems_omitted",
 )
 
 

@@ -99,3 +99,6 @@ NEWSLAKE_SITEMAP_MAX_DEPTH = 3
 NEWSLAKE_SITEMAP_MAX_FILES = 200
 NEWSLAKE_SITEMAPS_FROM_ROBOTS = False  # also read `Sitemap:` lines of the homepage's robots.txt
 NEWSLAKE_MAX_ARTICLES = 0  # 0: no cap on article requests per crawl
+# Distinct listing entries one crawl considers: bounds memory against runaway sitemaps
+# (200 files of 50,000 URLs each would be 10 million).
+NEWSLAKE_MAX_CANDIDATES = 200_000
