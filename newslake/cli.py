@@ -380,12 +380,14 @@ def serve(
 def _serve_crawl(cron: str, parameters: dict[str, Any]) -> None:
     from flows.crawl import crawl_flow
 
-    crawl_flow.serve(name="newslake-crawl", cron=cron, parameters=parameters)
+    # limit=1: a crawl that runs past the next tick delays it instead of piling up beside it.
+    crawl_flow.serve(name="newslake-crawl", cron=cron, parameters=parameters, limit=1)
 
 
 def main() -> None:
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.runtime import prefect_defaults
+
+    prefect_defaults()
     app()
 
 
