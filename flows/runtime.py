@@ -6,6 +6,11 @@ import os
 
 
 def prefect_defaults() -> None:
-    """Turn off telemetry (its failure floods the log offline); users can still override."""
+    """Offline-friendly defaults; the user's environment still wins.
+
+    Telemetry is off (offline, its failure floods the log with tracebacks), and the ephemeral
+    API gets 90 s to start instead of 20: on a busy 2-core machine it can take longer.
+    """
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
