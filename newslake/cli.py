@@ -115,6 +115,7 @@ def _check_inputs(
 
 
 def _guard_lake(call: Any) -> Any:
+    """Run an API call; bad input exits 2, anything else exits 1 with one line, not a trace."""
     from lake import LakeError
 
     try:
@@ -123,6 +124,10 @@ def _guard_lake(call: Any) -> Any:
         _fail(str(exc), 2)
     except SourcesError as exc:
         _sources_problem(exc)
+    except Exception as exc:
+        if os.environ.get("NEWSLAKE_DEBUG"):
+            raise
+        _fail(f"{type(exc).__name__}: {exc} (set NEWSLAKE_DEBUG=1 for the traceback)", 1)
 
 
 @app.command()
