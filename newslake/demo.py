@@ -25,7 +25,7 @@ DEMO_SETTINGS: dict[str, Any] = {
 
 SAMPLE_QUERY = (
     "SELECT source_id, strftime(published_at, '%Y-%m-%d %H:%M') AS published_utc, language,"
-    " left(title, 60) AS title, word_count FROM articles ORDER BY published_at DESC LIMIT 8"
+    " title, word_count FROM articles ORDER BY published_at DESC LIMIT 8"
 )
 
 
