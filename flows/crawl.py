@@ -167,10 +167,7 @@ def _crawl_counts(crawl: PrefectFuture[CrawlResult]) -> dict[str, int]:
     if not crawl.state.is_completed():
         return {}
     stats = crawl.result().stats
-    counts = {k: v for k, v in stats.items() if isinstance(v, int)}
-    # The spider's "landed" counts rows it spooled; none of them reached the lake.
-    counts["spooled"] = counts.pop("landed", 0)
-    return counts
+    return {k: v for k, v in stats.items() if isinstance(v, int)}
 
 
 def _first_error(chain: list[PrefectFuture[Any]]) -> str:

@@ -447,9 +447,6 @@ def _land_locked(
         raise
 
     crawl_counts, details = _split_stats(stats)
-    if "landed" in crawl_counts:
-        # The spider's "landed" counts rows it spooled; the lake's counts rows it kept.
-        crawl_counts["spooled"] = crawl_counts.pop("landed")
     crawl_counts.update(
         landed=staged.landed,
         rejected=staged.rejected,

@@ -140,7 +140,7 @@ class NewsSpider(Spider):
         self._sitemap_requests = 0
         self._sitemap_limit_reported = False
         self._articles_scheduled = False
-        self._landed: set[str] = set()
+        self._yielded: set[str] = set()  # canonical URLs of articles yielded in this run
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -390,11 +390,11 @@ class NewsSpider(Spider):
             )
             return
         key = row["canonical_url"]
-        if key in self._landed:
+        if key in self._yielded:
             self._inc("duplicates")
-            logger.info("Duplicate of an article already landed in this run: %s", response.url)
+            logger.info("Duplicate of an article already yielded in this run: %s", response.url)
             return
-        self._landed.add(key)
+        self._yielded.add(key)
         yield ArticleItem(row)
 
     def _in_window(self, published: datetime | None) -> bool:

@@ -34,7 +34,7 @@ PREFIX = "newslake/"
 COUNTERS = (
     "discovered",
     "fetched",
-    "landed",
+    "spooled",
     "rejected",
     "skipped_landed",
     "duplicates",
@@ -102,7 +102,7 @@ class SpoolPipeline:
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, ArticleItem):
-            handle, counter = self._articles, "landed"
+            handle, counter = self._articles, "spooled"
         elif isinstance(item, RejectItem):
             handle, counter = self._rejects, "rejected"
             self.crawler.stats.inc_value(f"{PREFIX}rejected/{item.row['reason']}")

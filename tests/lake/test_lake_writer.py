@@ -199,7 +199,7 @@ def test_a_new_run_of_unchanged_pages_lands_nothing(lake_uri: str, tmp_path: Pat
         stats={
             "discovered": 3,
             "fetched": 3,
-            "landed": 3,
+            "spooled": 3,
             "duplicates": 1,
             "finished_reason": "finished",
             "elapsed_seconds": 1.5,

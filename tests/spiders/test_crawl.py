@@ -440,7 +440,7 @@ def test_stats(full: Crawled) -> None:
         for k in (
             "discovered",
             "fetched",
-            "landed",
+            "spooled",
             "rejected",
             "skipped_landed",
             "duplicates",
@@ -459,7 +459,7 @@ def test_stats(full: Crawled) -> None:
     assert counters == {
         "discovered": 14,
         "fetched": 10,  # 8 pages parsed + the 404 + the 503
-        "landed": 6,
+        "spooled": 6,
         "rejected": 7,
         "skipped_landed": 0,
         "duplicates": 1,  # alpha-copy's rel=canonical is alpha

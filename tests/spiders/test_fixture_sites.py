@@ -112,7 +112,7 @@ def cases(kind: str) -> list[tuple[str, str]]:
 def test_landed_set(site: SiteCrawl) -> None:
     landed = [row["canonical_url"] for row in site.articles]
     assert sorted(landed) == sorted(site.spec["landed"])
-    assert site.result.stats["landed"] == len(site.spec["landed"])
+    assert site.result.stats["spooled"] == len(site.spec["landed"])
     assert {row["source_id"] for row in site.articles} == {site.spec["source"]}
     assert {row["crawl_run_id"] for row in site.articles} == {f"run-{site.name}"}
 
