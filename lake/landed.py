@@ -12,21 +12,34 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from lake.datasets import open_dataset
-from lake.manifest import read_manifests
+from lake.manifest import Manifest, read_manifests
 from lake.store import Store
 from schemas import article_id
 
 
-def _landed_batches(store: Store, source_id: str, columns: list[str]) -> Iterator[pa.RecordBatch]:
-    manifests = read_manifests(store, source_ids=[source_id])
-    dataset = open_dataset(store, manifests, "articles", source_ids=[source_id])
-    yield from dataset.to_batches(columns=columns, filter=ds.field("source_id") == source_id)
+def _batches(
+    store: Store,
+    source_id: str,
+    name: str,
+    columns: list[str],
+    *,
+    where: ds.Expression | None = None,
+    manifests: list[Manifest] | None = None,
+) -> Iterator[pa.RecordBatch]:
+    """Batches of one source's committed rows of dataset `name` ("articles" or "rejects")."""
+    if manifests is None:
+        manifests = read_manifests(store, source_ids=[source_id])
+    dataset = open_dataset(store, manifests, name, source_ids=[source_id])
+    wanted = ds.field("source_id") == source_id
+    yield from dataset.to_batches(
+        columns=columns, filter=wanted if where is None else wanted & where
+    )
 
 
 def landed_keys(store: Store, source_id: str) -> set[tuple[str, str]]:
     """(article_id, content_hash) of every committed version of `source_id`'s articles."""
     keys: set[tuple[str, str]] = set()
-    for batch in _landed_batches(store, source_id, ["article_id", "content_hash"]):
+    for batch in _batches(store, source_id, "articles", ["article_id", "content_hash"]):
         ids = batch.column("article_id").to_pylist()
         hashes = batch.column("content_hash").to_pylist()
         keys.update(zip(ids, hashes, strict=True))
@@ -40,29 +53,31 @@ STICKY_REJECTS = ("not_article", "not_html", "robots_disallowed", "offsite")
 STICKY_FOR = timedelta(days=7)
 
 
-def landed_url_ids(store: Store, source_id: str) -> set[str]:
+def landed_url_ids(
+    store: Store, source_id: str, *, manifests: list[Manifest] | None = None
+) -> set[str]:
     """article_id of every URL a landed row of `source_id` was fetched, listed or known by."""
     ids: set[str] = set()
-    for batch in _landed_batches(store, source_id, URL_COLUMNS):
+    for batch in _batches(store, source_id, "articles", URL_COLUMNS, manifests=manifests):
         for column in URL_COLUMNS:
             ids.update(article_id(u) for u in batch.column(column).to_pylist() if u)
     return ids
 
 
 def recently_rejected_url_ids(
-    store: Store, source_id: str, now: datetime | None = None
+    store: Store,
+    source_id: str,
+    *,
+    now: datetime | None = None,
+    manifests: list[Manifest] | None = None,
 ) -> set[str]:
     """article_id of URLs rejected for a lasting reason (a tag page) in the last STICKY_FOR."""
     since = (now or datetime.now(UTC)) - STICKY_FOR
-    manifests = read_manifests(store, source_ids=[source_id])
-    dataset = open_dataset(store, manifests, "rejects", source_ids=[source_id])
-    wanted = (
-        (ds.field("source_id") == source_id)
-        & ds.field("reason").isin(list(STICKY_REJECTS))
-        & (ds.field("rejected_at") >= pa.scalar(since, type=pa.timestamp("us", tz="UTC")))
+    lasting = ds.field("reason").isin(list(STICKY_REJECTS)) & (
+        ds.field("rejected_at") >= pa.scalar(since, type=pa.timestamp("us", tz="UTC"))
     )
     ids: set[str] = set()
-    for batch in dataset.to_batches(columns=["url"], filter=wanted):
+    for batch in _batches(store, source_id, "rejects", ["url"], where=lasting, manifests=manifests):
         ids.update(article_id(u) for u in batch.column("url").to_pylist())
     return ids
 
@@ -73,7 +88,11 @@ def write_skip_file(store: Store, source_id: str, path: Path) -> int:
     It holds the landed articles' URLs and the URLs recently rejected for a lasting reason,
     so a scheduled run fetches neither again.
     """
-    ids = sorted(landed_url_ids(store, source_id) | recently_rejected_url_ids(store, source_id))
+    manifests = read_manifests(store, source_ids=[source_id])  # once, for both datasets
+    ids = sorted(
+        landed_url_ids(store, source_id, manifests=manifests)
+        | recently_rejected_url_ids(store, source_id, manifests=manifests)
+    )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Atomic, so a crawl never starts from a half-written list.
