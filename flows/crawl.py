@@ -34,11 +34,11 @@ from lake import (  # noqa: E402
     write_skip_file,
 )
 from schemas import RUN_COUNTERS  # noqa: E402
+from schemas.spool import SKIP_FILE  # noqa: E402
 from spiders.catalogue import Source, load_sources, select_sources  # noqa: E402
 from spiders.extraction import EXTRACTOR  # noqa: E402
 from spiders.runner import CrawlResult, run_crawl  # noqa: E402
 
-SKIP_FILE = "skip.txt"
 # Each source is a chain of three tasks, and a task waiting on its upstream holds a thread:
 # 12 threads let four sources crawl at once.
 PARALLEL_SOURCES = 4

@@ -37,13 +37,10 @@ from schemas import (
     normalize_reject,
     reject_partition,
 )
+from schemas.spool import ARTICLES_FILE, RAW_FILE, REJECTS_FILE, STATS_FILE
 
 log = logging.getLogger(__name__)
 
-ARTICLES_FILE = "articles.jsonl"
-REJECTS_FILE = "rejects.jsonl"
-RAW_FILE = "raw.warc.gz"
-STATS_FILE = "stats.json"
 
 MAX_ROWS_PER_FILE = 50_000
 # JSON text held in buffers across all partitions; the biggest buffer is flushed past it.

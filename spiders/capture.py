@@ -24,7 +24,6 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-WARC_NAME = "raw.warc.gz"
 _DROPPED_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 
 

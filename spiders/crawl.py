@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from schemas.spool import STATS_FILE
 from spiders.catalogue import Source
-from spiders.pipelines import STATS
 
 MIN_DOWNLOAD_DELAY = 0.001  # seconds; see main()
 
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
 
     out_dir: Path = args.out
     out_dir.mkdir(parents=True, exist_ok=True)
-    stats_path = out_dir / STATS
+    stats_path = out_dir / STATS_FILE
     stats_path.unlink(missing_ok=True)
 
     process = AsyncCrawlerProcess(settings)

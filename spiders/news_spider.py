@@ -22,8 +22,9 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from schemas import REJECT_REASONS, normalize_reject
+from schemas.spool import RAW_FILE
 from spiders.canonical import canonical_url, strip_tracking
-from spiders.capture import WARC_NAME, WarcCapture
+from spiders.capture import WarcCapture
 from spiders.catalogue import Source
 from spiders.discovery import (
     Candidate,
@@ -135,7 +136,7 @@ class NewsSpider(Spider):
             since=self.since,
             until=self.until,
         )
-        self.capture = WarcCapture(self.out_dir / WARC_NAME)
+        self.capture = WarcCapture(self.out_dir / RAW_FILE)
         self._discovery_seen: set[str] = set()
         self._sitemap_requests = 0
         self._sitemap_limit_reported = False

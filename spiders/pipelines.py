@@ -17,6 +17,7 @@ from scrapy import signals
 from scrapy.exceptions import DropItem
 
 from schemas import to_jsonable
+from schemas.spool import ARTICLES_FILE, REJECTS_FILE, STATS_FILE
 from spiders.items import ArticleItem, RejectItem
 
 if TYPE_CHECKING:
@@ -25,9 +26,6 @@ if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
 
-ARTICLES = "articles.jsonl"
-REJECTS = "rejects.jsonl"
-STATS = "stats.json"
 PREFIX = "newslake/"
 
 # Always present in stats.json (0 when nothing happened), in this order.
@@ -97,8 +95,8 @@ class SpoolPipeline:
             raise RuntimeError(f"{type(spider).__name__} has no out_dir: nowhere to spool")
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        self._articles = open(self.out_dir / ARTICLES, "w", encoding="utf-8")  # noqa: SIM115
-        self._rejects = open(self.out_dir / REJECTS, "w", encoding="utf-8")  # noqa: SIM115
+        self._articles = open(self.out_dir / ARTICLES_FILE, "w", encoding="utf-8")  # noqa: SIM115
+        self._rejects = open(self.out_dir / REJECTS_FILE, "w", encoding="utf-8")  # noqa: SIM115
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, ArticleItem):
@@ -124,7 +122,7 @@ class SpoolPipeline:
         if self.out_dir is None:
             return
         document = spool_stats(self.crawler.stats.get_stats(), reason)
-        write_json_atomic(self.out_dir / STATS, document)
+        write_json_atomic(self.out_dir / STATS_FILE, document)
 
 
 def write_json_atomic(path: Path, document: Mapping[str, Any]) -> None:

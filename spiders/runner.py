@@ -24,10 +24,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from schemas.spool import ARTICLES_FILE, RAW_FILE, REJECTS_FILE, STATS_FILE
 from spiders import settings as crawl_settings
-from spiders.capture import WARC_NAME
 from spiders.catalogue import Source
-from spiders.pipelines import ARTICLES, COUNTERS, REJECTS, STATS, write_json_atomic
+from spiders.pipelines import COUNTERS, write_json_atomic
 
 LOG_NAME = "crawl.log"
 SOURCE_NAME = "source.json"
@@ -78,13 +78,13 @@ def _soft_timeout(timeout: float, download_timeout: float) -> float | None:
 
 
 def _result(out_dir: Path, returncode: int, log_path: Path) -> CrawlResult:
-    stats = json.loads((out_dir / STATS).read_text("utf-8"))
-    warc = out_dir / WARC_NAME
+    stats = json.loads((out_dir / STATS_FILE).read_text("utf-8"))
+    warc = out_dir / RAW_FILE
     return CrawlResult(
         out_dir=out_dir,
         stats=stats,
-        articles_path=out_dir / ARTICLES,
-        rejects_path=out_dir / REJECTS,
+        articles_path=out_dir / ARTICLES_FILE,
+        rejects_path=out_dir / REJECTS_FILE,
         warc_path=warc if warc.exists() else None,
         returncode=returncode,
         log_path=log_path,
@@ -94,12 +94,12 @@ def _result(out_dir: Path, returncode: int, log_path: Path) -> CrawlResult:
 def _skipped(source: Source, out_dir: Path, log_path: Path) -> CrawlResult:
     """An inactive source: nothing is requested, the spool says why."""
     reason = f"skipped: {source.status}"
-    for name in (ARTICLES, REJECTS):
+    for name in (ARTICLES_FILE, REJECTS_FILE):
         (out_dir / name).write_text("", "utf-8")
-    (out_dir / WARC_NAME).unlink(missing_ok=True)
+    (out_dir / RAW_FILE).unlink(missing_ok=True)
     stats: dict[str, Any] = dict.fromkeys(COUNTERS, 0)
     stats.update(finished_reason=reason, requests=0, response_bytes=0, problems=[])
-    write_json_atomic(out_dir / STATS, stats)
+    write_json_atomic(out_dir / STATS_FILE, stats)
     log_path.write_text(f"source {source.id} is {source.status}: not crawled\n", "utf-8")
     return _result(out_dir, 0, log_path)
 
@@ -164,7 +164,7 @@ def run_crawl(
     out_dir.mkdir(parents=True, exist_ok=True)
     log_path = out_dir / LOG_NAME
     # A spool holds one crawl: nothing of an earlier crawl into this folder may pass for ours.
-    for stale in (ARTICLES, REJECTS, STATS, WARC_NAME):
+    for stale in (ARTICLES_FILE, REJECTS_FILE, STATS_FILE, RAW_FILE):
         (out_dir / stale).unlink(missing_ok=True)
     if source.status != "active":
         return _skipped(source, out_dir, log_path)
@@ -210,8 +210,8 @@ def run_crawl(
         except BaseException:
             _stop(process)  # e.g. KeyboardInterrupt: never leave a crawl running behind us
             raise
-    if problem is None and not (out_dir / STATS).exists():
-        problem = f"exited without writing {STATS}"
+    if problem is None and not (out_dir / STATS_FILE).exists():
+        problem = f"exited without writing {STATS_FILE}"
     if problem is not None:
         raise CrawlFailed(
             f"crawl of {source.id} {problem}",
