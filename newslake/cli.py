@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from spiders.catalogue import SourcesError, load_sources
+from spiders.catalogue import Source, SourcesError, load_sources, select_sources
 
 app = typer.Typer(
     name="newslake",
@@ -98,18 +98,23 @@ def _print_run(state: Any) -> int:
     return 0 if state.is_completed() else 1
 
 
+def _sources(sources_file: Path | None, source_ids: list[str] | None = None) -> list[Source]:
+    """The catalogue's sources (those named, when ids are given); exit 2 naming each problem."""
+    try:
+        return select_sources(load_sources(sources_file), source_ids)
+    except SourcesError as exc:
+        _sources_problem(exc)
+
+
 def _check_inputs(
     sources_file: Path | None, source_ids: list[str] | None, lake: str | None
 ) -> None:
     """Fail fast, before Prefect starts, on a bad sources file, unknown ids or lake URI."""
     from lake import LakeError, open_store
-    from spiders.catalogue import select_sources
 
+    _sources(sources_file, source_ids)
     try:
-        select_sources(load_sources(sources_file), source_ids)
         open_store(lake)
-    except SourcesError as exc:
-        _sources_problem(exc)
     except LakeError as exc:
         _fail(str(exc), 2)
 
@@ -261,10 +266,7 @@ def sources_list(
     fmt: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
 ) -> None:
     """List the sources of the catalogue."""
-    try:
-        sources = load_sources(sources_file)
-    except SourcesError as exc:
-        _sources_problem(exc)
+    sources = _sources(sources_file)
     if fmt is Format.json:
         data = [s.model_dump(mode="json") for s in sources]
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
@@ -290,10 +292,7 @@ def sources_list(
 @sources_app.command("validate")
 def sources_validate(sources_file: SourcesFileOpt = None) -> None:
     """Validate a sources file; every problem names the file, the entry and the field."""
-    try:
-        sources = load_sources(sources_file)
-    except SourcesError as exc:
-        _sources_problem(exc)
+    sources = _sources(sources_file)
     where = sources_file or "the bundled catalogue"
     out.print(f"{where}: {len(sources)} source(s), all valid", highlight=False)
 
@@ -311,13 +310,9 @@ def sources_check(
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per request.")] = 20.0,
 ) -> None:
     """Probe every feed and sitemap: robots.txt verdict, status, type, items, newest item."""
-    from spiders.catalogue import select_sources
     from spiders.probe import check_sources
 
-    try:
-        sources = select_sources(load_sources(sources_file), source)
-    except SourcesError as exc:
-        _sources_problem(exc)
+    sources = _sources(sources_file, source)
     with err.status(f"probing the endpoints of {len(sources)} source(s)…"):
         checks = check_sources(sources, timeout=timeout)
     table = Table(title=f"{len(checks)} endpoint(s) of {len(sources)} source(s)")
