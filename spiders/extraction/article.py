@@ -23,6 +23,15 @@ from spiders.extraction.page import Page
 from spiders.extraction.syndication import find_credit
 
 
+def _header_date(published: dates.Dated, lines: list[str]) -> str | None:
+    """The printed date the header shows (to drop its line from the body); a dateline opening
+    the first paragraph is part of the text."""
+    raw = published.raw
+    if published.source != "text" or raw is None:
+        return None
+    return None if any(dates.dateline(line) == raw for line in lines[:2]) else raw
+
+
 def extract_article(
     html: str | bytes,
     url: str | None,
@@ -53,12 +62,12 @@ def extract_article(
     title = metadata.title(page, source.name if source else None, hints)
     subtitle = metadata.subtitle(page)
     authors = metadata.authors(page)
-    published = dates.published_date(page, ctx, hints)
+    published = dates.published_date(page, ctx, hints, lines[:2])
     lines = clean_paragraphs(
         lines,
         headings=(title, subtitle),
         captions=caption_texts,
-        bylines=(*authors, published.raw if published.source == "text" else None),
+        bylines=(*authors, _header_date(published, lines)),
         is_date=lambda line: dates.is_date_line(line, ctx),
     )
     credit = find_credit(lines, page)
@@ -73,7 +82,8 @@ def extract_article(
 
     canonical = metadata.canonical(page)
     declared = language.declared_language(page)
-    detected = language.detect_language(body, language.candidate_languages(source_languages))
+    candidates = language.candidate_languages(source_languages, declared, body)
+    detected = language.detect_language(body, candidates, declared)
     return {
         "canonical_url": canonical,
         "title": title,

@@ -12,10 +12,11 @@ one that gives a plausible date, with the exact string it came from.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_tz
 from functools import lru_cache
 
@@ -37,8 +38,34 @@ from spiders.extraction.vocab import (
     RELATIVE_HINT,
 )
 
+# Sanity bounds of a publication date. Nothing is published before the floor (default
+# 1990-01-01, before the region's first news sites; NEWSLAKE_DATE_FLOOR=YYYY-MM-DD sets
+# another, e.g. for an archive of older scans) nor more than FUTURE_SLACK after the page was
+# fetched (a clock or timezone mistake of the site); a date outside them is rejected and the
+# next source in the precedence is tried.
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)
+FLOOR_ENV = "NEWSLAKE_DATE_FLOOR"
+
+
+def date_floor(value: str | date | datetime | None = None) -> datetime:
+    """The earliest plausible publication time: `value`, else $NEWSLAKE_DATE_FLOOR, else
+    EARLIEST. A date is taken as midnight UTC. A malformed setting is an error, not ignored."""
+    if value is None:
+        value = os.environ.get(FLOOR_ENV) or None
+        if value is None:
+            return EARLIEST
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ValueError(
+                f"{FLOOR_ENV}/date floor {value!r} is not a date (YYYY-MM-DD)"
+            ) from exc
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
 
 # Meta tags carrying the publication date, most specific first.
 META_PUBLISHED = (
@@ -76,6 +103,17 @@ _DAY = r"(\d{1,2})(?:st|nd|rd|th|-?го|-?е|-ին|-ի|-ը|-i|-ı|-u|-ü)?"
 _TEXT_DMY = re.compile(rf"(?<!\d){_DAY}\s+{_WORD},?\s+(\d{{4}})(?!\d)", re.IGNORECASE)
 _TEXT_MDY = re.compile(rf"{_WORD}\s+{_DAY},?\s+(\d{{4}})(?!\d)", re.IGNORECASE)
 _TEXT_YDM = re.compile(rf"(?<!\d)(\d{{4}}),?\s+{_DAY}\s+{_WORD}", re.IGNORECASE)
+# A day and a month without a year ("JUNE 23", "23 июня", "հունիսի 23"), after month names
+# were rewritten in English; dateparser then checks that the word is a month.
+_TEXT_DM = re.compile(rf"(?<!\d){_DAY}\s+{_WORD}", re.IGNORECASE)
+_TEXT_MD = re.compile(rf"{_WORD}\s+{_DAY}(?![\d:.])", re.IGNORECASE)
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+# An agency dateline opening the text: "STEPANAKERT, JUNE 23, ARTSAKHPRESS-ARMENPRESS:",
+# "YEREVAN, MARCH 21, ARMENPRESS.", "BAKU, July 8, 2024, AZERTAC." (the city, then the date).
+_DATELINE = re.compile(
+    r"^[A-ZА-ЯЁ][\w .'-]{1,40},\s+(?:[^\W\d_]+\.?\s+\d{1,2}|\d{1,2}\s+[^\W\d_]+\.?)"
+    r"(?:,?\s+\d{4})?(?=\s*[,.:]|\s+[-—–])"
+)
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})/(0[1-9]|1[0-2])/(0[1-9]|[12]\d|3[01])(?:/|$)")
 # A short text that could be a date: worth handing to the parser.
 _DATE_LIKE = re.compile(
@@ -94,6 +132,7 @@ class DateContext:
     zone: tzinfo
     languages: tuple[str, ...]
     now: datetime
+    floor: datetime = EARLIEST
 
     @property
     def local_now(self) -> datetime:
@@ -126,9 +165,9 @@ def _localize(naive: datetime, zone: tzinfo) -> datetime:
     return naive.replace(tzinfo=zone) if naive.tzinfo is None else naive
 
 
-def plausible(value: datetime, now: datetime) -> bool:
-    """Not before 1990 and not more than a day after the page was fetched."""
-    return EARLIEST <= value <= now + FUTURE_SLACK
+def plausible(value: datetime, now: datetime, floor: datetime = EARLIEST) -> bool:
+    """Not before the floor and not more than FUTURE_SLACK after the page was fetched."""
+    return floor <= value <= now + FUTURE_SLACK
 
 
 def _offset(text: str) -> tuple[tzinfo | None, str]:
@@ -248,7 +287,7 @@ def parse_date(raw: str | None, ctx: DateContext) -> datetime | None:
     if parsed is None:
         return None
     value = _localize(parsed, ctx.zone).astimezone(UTC)
-    return value if plausible(value, ctx.now) else None
+    return value if plausible(value, ctx.now, ctx.floor) else None
 
 
 # --- where the date is on a page --------------------------------------------------------
@@ -329,6 +368,8 @@ def _usable(text: str) -> bool:
 
 
 def _published_candidates(page: Page, hints: PageHints | None) -> Iterator[tuple[str, str]]:
+    """Complete dates (with a year) from the page's structured data, <time> and visible
+    header, in rule order."""
     for value in page.jsonld_values("datePublished"):
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, str):
@@ -340,6 +381,10 @@ def _published_candidates(page: Page, hints: PageHints | None) -> Iterator[tuple
         yield "time", value
     for value in _text_elements(page):
         yield "text", value
+
+
+def _listing_candidates(page: Page, hints: PageHints | None) -> Iterator[tuple[str, str]]:
+    """What discovery and the URL say, after everything the page itself prints."""
     if hints is not None:
         if hints.feed_published:
             yield "feed", hints.feed_published.strip()
@@ -352,9 +397,101 @@ def _published_candidates(page: Page, hints: PageHints | None) -> Iterator[tuple
             yield "url", "/".join(match.groups())
 
 
-def published_date(page: Page, ctx: DateContext, hints: PageHints | None) -> Dated:
-    """The first usable publication date in rule order, its source and its raw text."""
+# A month name among the words of a yearless text (after the region's month names were
+# rewritten in English): only then is dateparser asked.
+_MONTHISH = re.compile(
+    r"(?<!\w)(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|январ|феврал|март|апрел|ма[йя]|"
+    r"июн|июл|август|сентябр|октябр|ноябр|декабр|янв|фев|мар|апр|авг|сен|окт|ноя|дек)",
+    re.IGNORECASE,
+)
+
+
+def parse_yearless(raw: str | None, ctx: DateContext, anchor: datetime) -> datetime | None:
+    """A day and month printed without a year ("JUNE 23", "23 июня, 14:30", "հունիսի 23"):
+    the latest such date that is not after `anchor` (the feed entry's date, else the sitemap's,
+    else the fetch time) by more than FUTURE_SLACK; None when `raw` holds no such date."""
+    text = collapse(raw)
+    if not text or len(text) > 120 or _YEAR.search(text):
+        return None
+    text = DATE_NOISE.sub(" ", _english_months(text))
+    if not _MONTHISH.search(text):
+        return None
+    limit = anchor + FUTURE_SLACK
+    local_year = anchor.astimezone(ctx.zone).year
+    for pattern, order in ((_TEXT_DM, "dm"), (_TEXT_MD, "md")):
+        for match in pattern.finditer(text):
+            parts = dict(zip(order, match.groups(), strict=True))
+            if not _MONTHISH.match(parts["m"]):
+                continue
+            clock = _time_of(text[: match.start()] + " " + text[match.end() :])
+            suffix = f" {clock[0]:02d}:{clock[1]:02d}:{clock[2]:02d}" if clock else ""
+            for year in (local_year + 1, local_year, local_year - 1):
+                parsed = _dateparser(f"{parts['d']} {parts['m']} {year}{suffix}", ctx)
+                if parsed is None:
+                    break  # not a month after all
+                value = _localize(parsed.replace(tzinfo=None), ctx.zone).astimezone(UTC)
+                if value <= limit and plausible(value, ctx.now, ctx.floor):
+                    return value
+    return None
+
+
+def _yearless_texts(page: Page) -> Iterator[str]:
+    """Short texts of date-marked header elements that print a day and month but no year."""
+    found = 0
+    for element, marks in page.classed:
+        if found == 6:
+            return
+        if not _DATE_MARK.search(marks) or element.tag in ("script", "style", "a", "h1"):
+            continue
+        if _NOT_PUBLISHED.search(marks):
+            continue
+        text = short_text(element, 60)
+        if text and _DIGIT.search(text) and not _YEAR.search(text) and not page.in_chrome(element):
+            found += 1
+            yield text
+
+
+def dateline(text: str) -> str | None:
+    """The city and date of an agency dateline opening `text` ("STEPANAKERT, JUNE 23")."""
+    match = _DATELINE.match(text)
+    return match.group(0) if match else None
+
+
+def published_date(
+    page: Page, ctx: DateContext, hints: PageHints | None, opening: Sequence[str] = ()
+) -> Dated:
+    """The first usable publication date in rule order, its source and its raw text.
+
+    jsonld > meta > time > text (a complete date in the header) > text (a day and month
+    without a year, in the header or the dateline opening `opening`, the body's first
+    paragraphs; the year comes from the feed or sitemap date, else the fetch time) > feed >
+    sitemap > url. A date outside the sanity bounds is passed over for the next one.
+    """
     for source, raw in _published_candidates(page, hints):
+        value = parse_date(raw, ctx)
+        if value is not None:
+            return Dated(value, source, raw)
+    listing = list(_listing_candidates(page, hints))
+    lines = [found for found in map(dateline, opening[:2]) if found]
+    yearless = [*_yearless_texts(page), *lines]
+    if yearless:
+        anchor = next(
+            (
+                value
+                for source, raw in listing
+                if source in ("feed", "sitemap")
+                for value in [parse_date(raw, ctx)]
+                if value is not None
+            ),
+            ctx.now,
+        )
+        for raw in yearless:
+            value = parse_yearless(raw, ctx, anchor) or (
+                parse_date(raw, ctx) if raw in lines else None
+            )
+            if value is not None:
+                return Dated(value, "text", raw)
+    for source, raw in listing:
         value = parse_date(raw, ctx)
         if value is not None:
             return Dated(value, source, raw)
@@ -390,5 +527,13 @@ def is_date_line(line: str, ctx: DateContext) -> bool:
     return len(words) <= 4 and parse_date(line, ctx) is not None
 
 
-def context(zone: tzinfo, languages: Sequence[str], now: datetime) -> DateContext:
-    return DateContext(zone=zone, languages=tuple(languages), now=now.astimezone(UTC))
+def context(
+    zone: tzinfo,
+    languages: Sequence[str],
+    now: datetime,
+    floor: str | date | datetime | None = None,
+) -> DateContext:
+    """`floor` defaults to $NEWSLAKE_DATE_FLOOR, else EARLIEST (see date_floor)."""
+    return DateContext(
+        zone=zone, languages=tuple(languages), now=now.astimezone(UTC), floor=date_floor(floor)
+    )

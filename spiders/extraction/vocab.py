@@ -12,6 +12,23 @@ from collections.abc import Iterable
 # The languages of the region the language identifier always considers; a source's own
 # languages are added to these.
 REGION_LANGUAGES = ("hy", "ru", "az", "ka", "en", "tr", "uk", "de", "fr")
+# Close neighbours: languages a page of an outlet in the key language is mistaken for, or
+# switches to (a Russian outlet's Ukrainian and Belarusian news, Azerbaijani and Turkish).
+# The identifier considers a source's languages plus these.
+NEIGHBOUR_LANGUAGES: dict[str, tuple[str, ...]] = {
+    "ru": ("uk", "be"),
+    "uk": ("ru", "be"),
+    "be": ("ru", "uk"),
+    "az": ("tr",),
+    "tr": ("az",),
+    "kk": ("ru", "ky"),
+    "ky": ("ru", "kk"),
+    "de": ("nl",),
+    "fr": ("it", "es"),
+}
+# The language a text in this script is most likely in, in the region, when none of the
+# candidates is written in it (a Russian page on an outlet that lists only Georgian).
+SCRIPT_LANGUAGES = {"armenian": "hy", "georgian": "ka", "cyrillic": "ru", "latin": "en"}
 
 # --- dates -------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from spiders.extraction.dates import (
     context,
     is_date_line,
     parse_date,
+    parse_yearless,
     published_date,
 )
 from spiders.extraction.page import Page
@@ -190,3 +191,90 @@ def test_feed_then_sitemap_then_url_then_none() -> None:
     )
     none = _dated("<h1>T</h1>")
     assert (none.at, none.source, none.raw) == (None, "none", None)
+
+
+def test_the_date_floor_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx = context(ZoneInfo("UTC"), (), datetime(2026, 7, 9, tzinfo=UTC))
+    assert ctx.floor == datetime(1990, 1, 1, tzinfo=UTC)
+    assert parse_date("1995-03-01T10:00:00Z", ctx) is not None
+    monkeypatch.setenv("NEWSLAKE_DATE_FLOOR", "2000-01-01")
+    later = context(ZoneInfo("UTC"), (), datetime(2026, 7, 9, tzinfo=UTC))
+    assert later.floor == datetime(2000, 1, 1, tzinfo=UTC)
+    assert parse_date("1995-03-01T10:00:00Z", later) is None
+    # an explicit floor beats the setting
+    explicit = context(ZoneInfo("UTC"), (), datetime(2026, 7, 9, tzinfo=UTC), floor="1991-06-01")
+    assert parse_date("1995-03-01T10:00:00Z", explicit) is not None
+    monkeypatch.setenv("NEWSLAKE_DATE_FLOOR", "last year")
+    with pytest.raises(ValueError, match="NEWSLAKE_DATE_FLOOR"):
+        context(ZoneInfo("UTC"), (), datetime(2026, 7, 9, tzinfo=UTC))
+
+
+def test_a_date_below_the_floor_falls_back_to_the_next_source() -> None:
+    ctx = context(
+        ZoneInfo("Asia/Yerevan"), ("en",), datetime(2024, 6, 1, tzinfo=UTC), floor="2010-01-01"
+    )
+    page = Page(
+        '<html><head><meta property="article:published_time" content="2008-05-12T10:00:00Z">'
+        '</head><body><h1>T</h1><time datetime="2024-05-12T14:35:00+04:00">12 May</time>'
+        "</body></html>",
+        "https://example.am/news/1.html",
+        None,
+    )
+    dated = published_date(page, ctx, None)
+    assert (dated.source, dated.raw) == ("time", "2024-05-12T14:35:00+04:00")
+
+
+@pytest.mark.parametrize(
+    ("raw", "anchor", "expected"),
+    [
+        # the year is the one that puts the date at or before the anchor (plus a day's slack)
+        ("STEPANAKERT, JUNE 23", "2024-07-01T00:00:00Z", "2024-06-22T20:00:00Z"),
+        ("YEREVAN, DECEMBER 31", "2024-01-02T08:00:00Z", "2023-12-30T20:00:00Z"),
+        ("23 июня, 14:30", "2024-01-02T08:00:00Z", "2023-06-23T10:30:00Z"),
+        ("հունիսի 23", "2024-07-01T00:00:00Z", "2024-06-22T20:00:00Z"),
+        ("14:35, 1 января", "2024-01-02T08:00:00Z", "2024-01-01T10:35:00Z"),
+        # not a yearless date: a year is printed, no month, or no day
+        ("June 23, 2021", "2024-07-01T00:00:00Z", None),
+        ("Просмотров: 12", "2024-07-01T00:00:00Z", None),
+        ("Section 12", "2024-07-01T00:00:00Z", None),
+    ],
+)
+def test_yearless_dates_take_the_year_of_the_anchor(
+    raw: str, anchor: str, expected: str | None
+) -> None:
+    at = datetime.fromisoformat(anchor.replace("Z", "+00:00"))
+    ctx = context(ZoneInfo("Asia/Yerevan"), ("hy", "ru", "en"), datetime(2026, 1, 1, tzinfo=UTC))
+    value = parse_yearless(raw, ctx, at)
+    assert (value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None) == expected
+
+
+def test_a_yearless_dateline_is_resolved_against_the_feed_then_the_fetch_date() -> None:
+    opening = ["STEPANAKERT, JUNE 23, ARTSAKHPRESS-ARMENPRESS: The president met the minister."]
+    html = f"<h1>Title</h1><p>{opening[0]}</p>"
+    ctx = context(ZoneInfo("Asia/Yerevan"), ("hy", "ru", "en"), datetime(2024, 6, 1, tzinfo=UTC))
+    page = Page(f"<html><body>{html}</body></html>", "https://artsakhpress.am/eng/news/1", None)
+    # the fetch date (June 1 2024) puts June 23 in 2023 ...
+    fetched = published_date(page, ctx, None, opening)
+    assert (fetched.source, fetched.raw, fetched.at) == (
+        "text",
+        "STEPANAKERT, JUNE 23",
+        datetime(2023, 6, 22, 20, 0, tzinfo=UTC),
+    )
+    # ... the feed entry's date (visible text still ranks above the feed) in 2019
+    feed = published_date(
+        page, ctx, PageHints(feed_published="Sun, 23 Jun 2019 10:00:00 +0000"), opening
+    )
+    assert (feed.source, feed.at) == ("text", datetime(2019, 6, 22, 20, 0, tzinfo=UTC))
+
+
+def test_a_header_date_without_a_year_is_read() -> None:
+    dated = _dated(
+        '<h1>Headline</h1><div class="news-info"><span class="news-date">14:35, 23 мая</span>'
+        "</div><p>Text.</p>",
+        feed_published="Thu, 23 May 2024 10:40:00 +0000",
+    )
+    assert (dated.source, dated.raw, dated.at) == (
+        "text",
+        "14:35, 23 мая",
+        datetime(2024, 5, 23, 10, 35, tzinfo=UTC),
+    )

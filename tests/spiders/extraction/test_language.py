@@ -10,6 +10,7 @@ from spiders.extraction.language import (
     declared_language,
     detect_language,
     detector,
+    text_script,
 )
 from spiders.extraction.page import Page
 
@@ -47,11 +48,56 @@ def test_a_source_language_joins_the_candidates() -> None:
     kazakh = "Қазақстан үкіметі жаңа теміржол желісінің құрылысын бастауға шешім қабылдады."
     assert "kk" not in REGION
     assert detect_language(kazakh, candidate_languages(["kk"])) == "kk"
-    assert candidate_languages(["ru", "kk"]) == (*sorted({*REGION, "kk"}),)
+
+
+@pytest.mark.parametrize(
+    ("source", "declared", "text", "expected"),
+    [
+        # without a source: the region's languages (and the declared one)
+        ([], None, "", REGION),
+        ([], "kk", "", tuple(sorted({*REGION, "kk"}))),
+        # the source's languages and their close neighbours
+        (["ru"], None, TEXTS["ru"], ("be", "ru", "uk")),
+        (["az", "ru", "en"], None, TEXTS["az"], ("az", "be", "en", "ru", "tr", "uk")),
+        # a single language gets English beside it
+        (["ka"], None, TEXTS["ka"], ("en", "ka")),
+        (["hy"], "hy", TEXTS["hy"], ("en", "hy")),
+        # the declared language joins
+        (["en"], "ru", TEXTS["en"], ("en", "ru")),
+        # a text in a script none of them is written in brings that script's language
+        (["ka"], "ka", TEXTS["ru"], ("ka", "ru")),
+        (["en"], None, TEXTS["hy"], ("en", "hy")),
+    ],
+)
+def test_candidates_are_the_source_languages_and_close_neighbours(
+    source: list[str], declared: str | None, text: str, expected: tuple[str, ...]
+) -> None:
+    assert candidate_languages(source, declared, text) == expected
+
+
+def test_restricted_candidates_still_find_the_text_language() -> None:
+    # A Russian page on an outlet listed as Georgian only, declaring ka in its template.
+    assert detect_language(TEXTS["ru"], candidate_languages(["ka"], "ka", TEXTS["ru"]), "ka") == (
+        "ru"
+    )
+    # A Turkish page on an Azerbaijani outlet: Turkish is a close neighbour.
+    assert detect_language(TEXTS["tr"], candidate_languages(["az"], "az", TEXTS["tr"])) == "tr"
+
+
+def test_the_declared_language_settles_a_close_call() -> None:
+    # Azerbaijani and Turkish share most of a short sentence: the page's word decides, while
+    # a clear verdict against the declaration stands.
+    short = "Prezident yeni qanun layihəsini imzalayıb, qanun martda qüvvəyə minəcək."
+    codes = candidate_languages(["az"], "az", short)
+    assert detect_language(short, codes, "az") == "az"
+    assert detect_language(TEXTS["ru"], candidate_languages(["en"], "en", TEXTS["ru"]), "en") == (
+        "ru"
+    )
+    assert text_script(TEXTS["hy"]) == "armenian" and text_script("12:30") is None
 
 
 def test_the_detector_is_built_once_per_language_set() -> None:
-    assert detector(REGION) is detector(candidate_languages(["hy", "ru"]))
+    assert detector(REGION) is detector(candidate_languages([]))
     assert detector(REGION) is not detector(candidate_languages(["kk"]))
 
 
