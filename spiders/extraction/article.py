@@ -14,7 +14,7 @@ from typing import Any
 
 from schemas import word_count
 from spiders.catalogue import Source
-from spiders.extraction import classify, dates, language, metadata
+from spiders.extraction import classify, dates, language, metadata, overrides
 from spiders.extraction.api import NotAnArticle, PageHints
 from spiders.extraction.body import clean_paragraphs, join_paragraphs, raw_paragraphs
 from spiders.extraction.encoding import to_text
@@ -70,6 +70,10 @@ def extract_article(
         bylines=(*authors, _header_date(published, lines)),
         is_date=lambda line: dates.is_date_line(line, ctx),
     )
+    selectors = overrides.selectors_for(source, url, now)
+    override_lines = overrides.body_lines(page, selectors)
+    if override_lines is not None:
+        lines = override_lines
     credit = find_credit(lines, page)
     if credit is not None and credit.line is not None:
         del lines[credit.line]
@@ -84,7 +88,7 @@ def extract_article(
     declared = language.declared_language(page)
     candidates = language.candidate_languages(source_languages, declared, body)
     detected = language.detect_language(body, candidates, declared)
-    return {
+    result = {
         "canonical_url": canonical,
         "title": title,
         "subtitle": subtitle,
@@ -102,4 +106,6 @@ def extract_article(
         "images": images,
         "syndicated_from": credit.outlet if credit and not own_credit else None,
         "translations": metadata.translations(page, (url, canonical)),
+        "machine_translated": False,
     }
+    return overrides.apply_fields(result, page, selectors, ctx)
