@@ -8,19 +8,19 @@ before, everything else only for pages that will land.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 from schemas import word_count
-from spiders.catalogue import Source
+from spiders.catalogue import Mirror, Source
 from spiders.extraction import classify, dates, language, metadata, overrides
 from spiders.extraction.api import NotAnArticle, PageHints
 from spiders.extraction.body import clean_paragraphs, join_paragraphs, raw_paragraphs
 from spiders.extraction.encoding import to_text
 from spiders.extraction.images import article_images
 from spiders.extraction.page import Page
-from spiders.extraction.syndication import find_credit
+from spiders.extraction.syndication import drop_notices, find_credit, machine_translated
 
 
 def _header_date(published: dates.Dated, lines: list[str]) -> str | None:
@@ -40,19 +40,24 @@ def extract_article(
     headers: Mapping[str, str] | None = None,
     hints: PageHints | None = None,
     fetched_at: datetime | None = None,
+    mirrors: Sequence[Mirror] | None = None,
+    date_floor: str | date | datetime | None = None,
 ) -> dict[str, Any]:
     """Extract an article from `html` (bytes are decoded using `headers`, the BOM or the meta tag).
 
     Returns the keys listed in spiders/extraction/api.py. `source` gives the timezone for dates
     printed without an offset and the languages the text may be in; `fetched_at` anchors
-    relative dates ("2 hours ago"). Raises NotAnArticle for section, tag, index, error and
+    relative dates ("2 hours ago"). `mirrors` are the listed mirror hosts (default: the bundled
+    catalogue's, loaded once); a page on a machine-translation mirror is flagged
+    `machine_translated`. `date_floor` is the earliest plausible date (default
+    $NEWSLAKE_DATE_FLOOR, else 1990-01-01). Raises NotAnArticle for section, tag, index, error and
     other non-article pages.
     """
     now = fetched_at or datetime.now(UTC)
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     source_languages = tuple(source.languages) if source else ()
-    ctx = dates.context(source.zone if source else UTC, source_languages, now)
+    ctx = dates.context(source.zone if source else UTC, source_languages, now, date_floor)
 
     page = Page(to_text(html, headers), url, headers)
     kind = classify.check_page(page)
@@ -77,6 +82,9 @@ def extract_article(
     credit = find_credit(lines, page)
     if credit is not None and credit.line is not None:
         del lines[credit.line]
+    # A machine-translation notice of its own is no more article text than a credit line.
+    translated = machine_translated(page, url, lines, mirrors)
+    lines = drop_notices(lines)
     own_names = metadata.site_names(page, source.name if source else None)
     own_credit = credit is not None and metadata.credits_itself(credit.outlet, own_names)
     body = join_paragraphs(lines)
@@ -106,6 +114,6 @@ def extract_article(
         "images": images,
         "syndicated_from": credit.outlet if credit and not own_credit else None,
         "translations": metadata.translations(page, (url, canonical)),
-        "machine_translated": False,
+        "machine_translated": translated,
     }
     return overrides.apply_fields(result, page, selectors, ctx)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from lxml.etree import XPath
 
-from spiders.extraction.page import Page, short_text
-from spiders.extraction.vocab import SOURCE_LABEL, SOURCE_LABELS
+from spiders.catalogue import Mirror, find_mirror, load_mirrors
+from spiders.extraction.page import Page, ld_text, short_text, type_names
+from spiders.extraction.vocab import MACHINE_TRANSLATION_NOTICE, SOURCE_LABEL, SOURCE_LABELS
 
 # "Источник www.mk.ru", "Source: Reuters", "Աղբյուր՝ news.am", "Mənbə: report.az".
 CREDIT_LINE = re.compile(
@@ -120,3 +122,85 @@ def find_credit(lines: list[str], page: Page | None = None) -> Credit | None:
             if outlet and not page.in_chrome(element):
                 return Credit(outlet, None)
     return None
+
+
+# --- machine translation ---------------------------------------------------------------
+
+# A notice is a short block of its own ("This article was machine translated from Russian."),
+# not a sentence inside a long paragraph about translation software.
+NOTICE_MAX_CHARS = 250
+_ALL_TEXTS = XPath(".//text()[normalize-space()]")
+# Hosts of machine-translation proxies: a page served through one is a machine translation.
+_TRANSLATION_PROXY = re.compile(r"\.translate\.goog$|^translate\.googleusercontent\.com$")
+# Classes a browser's translator leaves on <html> when a translated page is saved.
+_TRANSLATED_HTML = re.compile(r"\btranslated-(?:ltr|rtl)\b")
+_SOFTWARE = frozenset({"SoftwareApplication", "WebApplication"})
+
+
+def notice_line(line: str) -> bool:
+    """True for a body line that is a machine-translation notice of its own."""
+    return len(line) <= NOTICE_MAX_CHARS and bool(MACHINE_TRANSLATION_NOTICE.search(line))
+
+
+def _middle(lines: Sequence[str]) -> set[str]:
+    """Body lines away from the edges: a notice stands first or last, a short paragraph in
+    the middle mentioning machine translation is the article's own text."""
+    return set(lines[2:-3]) if len(lines) > 5 else set()
+
+
+def drop_notices(lines: list[str]) -> list[str]:
+    """`lines` without the machine-translation notices standing at their edges."""
+    middle = _middle(lines)
+    return [line for line in lines if line in middle or not notice_line(line)]
+
+
+def says_machine_translated(page: Page, lines: Sequence[str] = ()) -> str | None:
+    """What shows the page is a machine translation, or None: a notice in a short block of the
+    page ("Перевод выполнен автоматически") that is not a paragraph in the middle of the
+    article's `lines`, a translation proxy's host, the marks a browser's translator leaves on
+    a saved page, or a JSON-LD translator that is software."""
+    if _TRANSLATION_PROXY.search(page.host):
+        return f"served by the translation proxy {page.host}"
+    root = page.tree if page.tree.tag == "html" else page.tree.find(".//html")
+    if root is not None and _TRANSLATED_HTML.search(root.get("class") or ""):
+        return "saved after a browser translated it (<html class=translated-*>)"
+    for value in page.jsonld_values("translator"):
+        for item in value if isinstance(value, list) else [value]:
+            item = page.resolve(item)
+            if isinstance(item, dict) and type_names(item) & _SOFTWARE:
+                return f"JSON-LD translator is software: {ld_text(item.get('name'))!r}"
+    # One C-level pass over the text before any element is looked at.
+    if not MACHINE_TRANSLATION_NOTICE.search(page.body_element.text_content()):
+        return None
+    middle = _middle(lines)
+    for piece in _ALL_TEXTS(page.body_element):
+        if not MACHINE_TRANSLATION_NOTICE.search(piece):
+            continue
+        element = piece.getparent()
+        if element is not None and piece.is_tail:
+            element = element.getparent()
+        if element is None or element.tag in ("script", "style", "a"):
+            continue
+        text = short_text(element, NOTICE_MAX_CHARS)
+        if text and text not in middle:
+            return f"notice: {text[:120]!r}"
+    return None
+
+
+def mirror_of(url: str | None, mirrors: Sequence[Mirror] | None = None) -> Mirror | None:
+    """The listed mirror holding `url` (`mirrors`, default the bundled catalogue's list,
+    loaded once per process)."""
+    if not url:
+        return None
+    return find_mirror(load_mirrors() if mirrors is None else mirrors, url)
+
+
+def machine_translated(
+    page: Page, url: str | None, lines: Sequence[str] = (), mirrors: Sequence[Mirror] | None = None
+) -> bool:
+    """True when the page says it is machine-translated, or its host is a listed
+    machine-translation mirror (`lines`: the article's body lines)."""
+    mirror = mirror_of(url, mirrors)
+    if mirror is not None and mirror.kind == "machine-translation":
+        return True
+    return says_machine_translated(page, lines) is not None

@@ -133,6 +133,27 @@ SOURCE_LABELS = (
 )
 # (Armenian may add the definite article: "Աղբյուրը՝".)
 SOURCE_LABEL = "(?:" + "|".join(SOURCE_LABELS) + ")(?:ը)?"
+# A page saying its text is a machine translation ("This article was machine translated",
+# "Перевод выполнен автоматически", "avtomatik tərcümə", Google Translate notices). Only
+# statements about a translation, not articles that mention machine translation in passing:
+# the phrases are the notices' own wording, and they count in short blocks only.
+MACHINE_TRANSLATION_NOTICE = re.compile(
+    r"machine[- ]translat(?:ed|ion)|(?:automatically|auto)[- ]translated|"
+    r"automatic(?:ally)? translat(?:ed|ion)|"
+    r"translated (?:automatically|by (?:a )?machine|"
+    r"(?:by|with|using|via) (?:google|yandex|deepl|bing|microsoft)(?: translate| translator)?)|"
+    r"powered by google translate|"
+    r"перевод выполнен автоматически|автоматический перевод|машинный перевод|"
+    r"переведен[аоы]? автоматически|"
+    r"переведено (?:с помощью|сервисом) (?:google|яндекс|yandex|deepl)|"
+    r"машинний переклад|автоматичний переклад|"
+    r"մեքենայական թարգմանություն|ավտոմատ թարգմանություն|ավտոմատ թարգմանված|"
+    r"թարգմանված է ավտոմատ|թարգմանուած է ինքնաշխատ|ինքնաշխատ թարգմանութիւն|"
+    r"avtomatik tərcümə|maşın tərcüməsi|avtomatik olaraq tərcümə|"
+    r"მანქანური თარგმანი|ავტომატური თარგმანი|ავტომატურად ითარგმნა|ავტომატურად თარგმნილი|"
+    r"otomatik çeviri|makine çevirisi|otomatik olarak çevrilmiştir",
+    re.IGNORECASE,
+)
 # Photo credit labels inside captions.
 CREDIT_LABEL = (
     r"(?:Photos?|Photograph|Photo credit|Image|Credit|Foto|Fotoğraf|Фото|Фотография|Фотографии|"

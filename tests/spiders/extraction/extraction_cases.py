@@ -14,8 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from spiders.catalogue import Source, load_sources, parse_sources
-from spiders.extraction import PageHints
+from spiders.catalogue import Mirror, Source, load_sources, parse_catalogue
+from spiders.extraction import PageHints, extract_article
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 DISCOVERY_FILE = "discovery.json"
@@ -33,6 +33,8 @@ class Case:
     fetched_at: datetime
     expected: dict[str, Any] | None
     reject: str | None
+    # The mirror hosts of the case's sources.yaml; None: the bundled catalogue's.
+    mirrors: tuple[Mirror, ...] | None = None
 
     @property
     def name(self) -> str:
@@ -73,9 +75,10 @@ def bundled_sources() -> dict[str, Source]:
 
 
 @cache
-def _sources(path: Path) -> dict[str, Source]:
+def _catalogue(path: Path) -> tuple[dict[str, Source], tuple[Mirror, ...]]:
     text = path.read_text(encoding="utf-8").replace("{{BASE}}", BASE)
-    return {source.id: source for source in parse_sources(text, str(path))}
+    catalogue = parse_catalogue(text, str(path))
+    return {source.id: source for source in catalogue.sources}, tuple(catalogue.mirrors)
 
 
 def _hints(data: dict[str, Any] | None) -> PageHints | None:
@@ -90,7 +93,7 @@ def load_case(path: Path) -> Case:
     sources_file = _sources_file(path.parent)
     root = sources_file.parent if sources_file else path.parent
     html = (root / data["page"]).read_bytes().replace(b"{{BASE}}", BASE.encode())
-    known = _sources(sources_file) if sources_file else bundled_sources()
+    known, mirrors = _catalogue(sources_file) if sources_file else (bundled_sources(), None)
     source = known[data["source"]] if data.get("source") else None
     headers = {"Content-Type": data["content_type"]} if data.get("content_type") else {}
     fetched = datetime.fromisoformat(data["fetched_at"].replace("Z", "+00:00"))
@@ -104,4 +107,18 @@ def load_case(path: Path) -> Case:
         fetched_at=fetched,
         expected=_substitute(data["expected"]) if "expected" in data else None,
         reject=data.get("reject"),
+        mirrors=mirrors,
+    )
+
+
+def run_case(case: Case) -> dict[str, Any]:
+    """extract_article on the case's page, as the crawl would call it."""
+    return extract_article(
+        case.html,
+        case.url,
+        source=case.source,
+        headers=case.headers,
+        hints=case.hints,
+        fetched_at=case.fetched_at,
+        mirrors=case.mirrors,
     )

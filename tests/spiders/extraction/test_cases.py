@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from extraction_cases import FIXTURES, case_files, load_case
+from extraction_cases import FIXTURES, case_files, load_case, run_case
 
 from schemas import REJECT_REASONS, to_jsonable
-from spiders.extraction import NotAnArticle, extract_article
+from spiders.extraction import NotAnArticle
 from spiders.extraction.api import __doc__ as API_DOC
 
 # The keys extract_article's docstring promises, in its order.
@@ -64,14 +64,7 @@ def test_case(path: Path) -> None:
     assert (case.expected is None) != (case.reject is None), "give `expected` or `reject`"
 
     def run() -> dict[str, object]:
-        return extract_article(
-            case.html,
-            case.url,
-            source=case.source,
-            headers=case.headers,
-            hints=case.hints,
-            fetched_at=case.fetched_at,
-        )
+        return run_case(case)
 
     if case.reject is not None:
         assert case.reject in REJECT_REASONS

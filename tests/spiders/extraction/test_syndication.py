@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from spiders.catalogue import Mirror
 from spiders.extraction.page import Page
-from spiders.extraction.syndication import Credit, credit_line, find_credit, opening_credit
+from spiders.extraction.syndication import (
+    Credit,
+    credit_line,
+    drop_notices,
+    find_credit,
+    machine_translated,
+    opening_credit,
+    says_machine_translated,
+)
 
 
 @pytest.mark.parametrize(
@@ -82,3 +91,79 @@ def test_a_credit_outside_the_extracted_text_is_found_in_the_article() -> None:
 def test_no_credit() -> None:
     assert find_credit(["Just text.", "More text."]) is None
     assert find_credit([]) is None
+
+
+# --- machine translation -----------------------------------------------------------------
+
+LONG = "<p>" + "The committee discussed the budget of the water agency at length. " * 4 + "</p>"
+
+
+@pytest.mark.parametrize(
+    "notice",
+    [
+        "This article was machine translated from Russian.",
+        "This article has been automatically translated. Read the original in Armenian.",
+        "Translated by Google Translate",
+        "Перевод выполнен автоматически.",
+        "Внимание: машинный перевод. Оригинал на армянском языке.",
+        "Xəbər avtomatik tərcümə edilib.",
+        "Այս հոդվածը մեքենայական թարգմանություն է։",
+        "სტატია ავტომატურად ითარგმნა.",
+        "Bu haber otomatik çeviri ile hazırlanmıştır.",
+    ],
+)
+def test_a_notice_says_the_page_is_machine_translated(notice: str) -> None:
+    page = Page(
+        f'<html><body><h1>T</h1><div class="mt-note">{notice}</div>{LONG}</body></html>',
+        "https://example.am/news/1",
+        None,
+    )
+    assert says_machine_translated(page) == f"notice: {notice!r}"
+    assert machine_translated(page, page.url, mirrors=())
+
+
+def test_other_signs_of_a_machine_translation() -> None:
+    proxy = Page(f"<html><body>{LONG}</body></html>", "https://news-am.translate.goog/x", None)
+    saved = Page(f'<html class="translated-ltr"><body>{LONG}</body></html>', None, None)
+    software = Page(
+        '<html><body><script type="application/ld+json">{"@type": "NewsArticle", "translator":'
+        ' {"@type": "SoftwareApplication", "name": "DeepL"}}</script>' + LONG + "</body></html>",
+        None,
+        None,
+    )
+    for page in (proxy, saved, software):
+        assert says_machine_translated(page)
+
+
+def test_mentioning_machine_translation_is_not_a_notice() -> None:
+    # A paragraph in the middle of an article about translation software, and a long one.
+    lines = [
+        "Yerevan startups presented new products on Monday.",
+        "The fair drew 3,000 visitors.",
+        "One of them offers machine translation for Armenian.",
+        "Its founders said investors were interested.",
+        "The fair ends on Friday.",
+        "Entry is free.",
+        "Tickets are not needed.",
+    ]
+    html = "".join(f"<p>{line}</p>" for line in lines)
+    page = Page(f"<html><body><h1>T</h1>{html}</body></html>", None, None)
+    assert says_machine_translated(page, lines) is None
+    assert drop_notices(lines) == lines
+    long = "Машинный перевод " + "улучшился за последние годы, говорят разработчики. " * 6
+    page = Page(f"<html><body><h1>T</h1><p>{long}</p></body></html>", None, None)
+    assert says_machine_translated(page, [long]) is None
+    # At an edge of the body, the notice is dropped from the text.
+    edged = ["Перевод выполнен автоматически.", *lines]
+    assert drop_notices(edged) == lines
+
+
+def test_a_listed_machine_translation_mirror_is_flagged() -> None:
+    mirrors = [
+        Mirror(host="farm.example", kind="machine-translation"),
+        Mirror(host="aggregator.example", kind="aggregator"),
+    ]
+    page = Page(f"<html><body><h1>T</h1>{LONG}</body></html>", None, None)
+    assert machine_translated(page, "https://www.farm.example/a", mirrors=mirrors)
+    assert not machine_translated(page, "https://aggregator.example/a", mirrors=mirrors)
+    assert not machine_translated(page, "https://civil.ge/a", mirrors=mirrors)
