@@ -20,7 +20,12 @@ from spiders.extraction.body import clean_paragraphs, join_paragraphs, raw_parag
 from spiders.extraction.encoding import to_text
 from spiders.extraction.images import article_images
 from spiders.extraction.page import Page
-from spiders.extraction.syndication import drop_notices, find_credit, machine_translated
+from spiders.extraction.syndication import (
+    credit_at_end,
+    drop_notices,
+    find_credit,
+    machine_translated,
+)
 
 
 def _header_date(published: dates.Dated, lines: list[str]) -> str | None:
@@ -63,6 +68,7 @@ def extract_article(
     kind = classify.check_page(page)
 
     lines = raw_paragraphs(page)
+    raw_lines = list(lines)
     images, caption_texts = article_images(page)
     title = metadata.title(page, source.name if source else None, hints)
     subtitle = metadata.subtitle(page)
@@ -82,6 +88,10 @@ def extract_article(
     credit = find_credit(lines, page)
     if credit is not None and credit.line is not None:
         del lines[credit.line]
+    elif credit is None:
+        # A short credit line closing the text may have gone with the cleaning (it looks like
+        # a heading with nothing after it); it is still the article's credit.
+        credit = credit_at_end(raw_lines)
     # A machine-translation notice of its own is no more article text than a credit line.
     translated = machine_translated(page, url, lines, mirrors)
     lines = drop_notices(lines)

@@ -111,7 +111,7 @@ _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 # An agency dateline opening the text: "STEPANAKERT, JUNE 23, ARTSAKHPRESS-ARMENPRESS:",
 # "YEREVAN, MARCH 21, ARMENPRESS.", "BAKU, July 8, 2024, AZERTAC." (the city, then the date).
 _DATELINE = re.compile(
-    r"^[A-ZА-ЯЁ][\w .'-]{1,40},\s+(?:[^\W\d_]+\.?\s+\d{1,2}|\d{1,2}\s+[^\W\d_]+\.?)"
+    r"^[A-ZА-ЯЁԱ-Ֆ][\w .'-]{1,40},\s+(?:[^\W\d_]+\.?\s+\d{1,2}|\d{1,2}\s+[^\W\d_]+\.?)"
     r"(?:,?\s+\d{4})?(?=\s*[,.:]|\s+[-—–])"
 )
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})/(0[1-9]|1[0-2])/(0[1-9]|[12]\d|3[01])(?:/|$)")
@@ -367,9 +367,25 @@ def _usable(text: str) -> bool:
     return 6 <= len(text) <= 100 and bool(_DIGIT.search(text)) and bool(_DATE_LIKE.search(text))
 
 
+# RDFa and microdata on elements other than <meta>: Drupal's
+# <span property="dc:date dc:created" content="2019-03-12T14:20:00+03:00">, schema.org
+# <span itemprop="datePublished" content="...">.
+_ANNOTATED = XPath(".//*[@content and (@property or @itemprop)][not(self::meta)]")
+_PUBLISHED_TERMS = frozenset(
+    {"dc:date", "dc:created", "dc:issued", "dcterms:created", "dcterms:issued", "datepublished"}
+)
+
+
+def _annotated_dates(page: Page) -> Iterator[str]:
+    for element in _ANNOTATED(page.body_element):
+        terms = f"{element.get('property') or ''} {element.get('itemprop') or ''}".lower().split()
+        if _PUBLISHED_TERMS.intersection(terms) and not page.in_chrome(element):
+            yield (element.get("content") or "").strip()
+
+
 def _published_candidates(page: Page, hints: PageHints | None) -> Iterator[tuple[str, str]]:
-    """Complete dates (with a year) from the page's structured data, <time> and visible
-    header, in rule order."""
+    """Complete dates (with a year) from the page's structured data (JSON-LD, meta tags, RDFa
+    and microdata attributes), <time> and visible header, in rule order."""
     for value in page.jsonld_values("datePublished"):
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, str):
@@ -377,6 +393,8 @@ def _published_candidates(page: Page, hints: PageHints | None) -> Iterator[tuple
     for key in META_PUBLISHED:
         for value in page.meta.get(key, []):
             yield "meta", value
+    for value in _annotated_dates(page):
+        yield "meta", value
     for value in _time_elements(page):
         yield "time", value
     for value in _text_elements(page):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -36,8 +37,14 @@ _BYLINE_CUT = re.compile(r"\s*(?:\||·|•|/)\s*")
 _NAME_NOISE = re.compile(r"https?://|@|\d{3,}")
 
 
+# Letters a name is written with or without ("AZƏRTAC", "AZERTAC").
+_FOLD = str.maketrans({"ə": "e", "ı": "i"})
+
+
 def _key(text: str) -> str:
-    return re.sub(r"\W+", "", text.casefold())
+    """A name as compared: case, punctuation and diacritics dropped."""
+    folded = unicodedata.normalize("NFKD", text.casefold().translate(_FOLD))
+    return re.sub(r"\W+", "", "".join(c for c in folded if not unicodedata.combining(c)))
 
 
 def canonical(page: Page) -> str | None:

@@ -22,10 +22,11 @@ CREDIT_LINE = re.compile(
 _MAX_WORDS = 8
 # "YEREVAN, MARCH 21, ARMENPRESS." / "STEPANAKERT, JUNE 23, ARTSAKHPRESS-ARMENPRESS:" /
 # "BAKU, July 8, 2024, AZERTAC." - city, date, then the agency in capitals.
+_CAPS = "A-ZА-ЯЁԱ-Ֆ"  # Latin, Cyrillic and Armenian capitals
 DATELINE = re.compile(
-    r"^[A-ZА-ЯЁ][\w .'-]{1,40},\s+(?:[^\W\d_]+\.?\s+\d{1,2}|\d{1,2}\s+[^\W\d_]+\.?)"
-    r"(?:,?\s+\d{4})?\s*[,.]\s*/?(?P<agency>(?:[A-ZА-ЯЁ][A-ZА-ЯЁ0-9]+-)*[A-ZА-ЯЁ][A-ZА-ЯЁ0-9]{2,})"
-    r"/?\s*[.:—–-]"
+    rf"^[{_CAPS}][\w .'-]{{1,40}},\s+(?:[^\W\d_]+\.?\s+\d{{1,2}}|\d{{1,2}}\s+[^\W\d_]+\.?)"
+    rf"(?:,?\s+\d{{4}})?\s*[,.]\s*/?(?P<agency>(?:[{_CAPS}][{_CAPS}0-9]+-)*[{_CAPS}][{_CAPS}0-9]{{2,}})"
+    r"/?\s*[.:։—–-]"
 )
 # "ARTSAKHPRESS-ARMENPRESS: ..." or "ARTSAKHPRESS: ..." opening a paragraph.
 AGENCY_PREFIX = re.compile(r"^(?P<agency>(?:[A-Z][A-Z0-9]+-)*[A-Z][A-Z0-9]*PRESS)\s*:")
@@ -91,6 +92,16 @@ def opening_credit(text: str) -> str | None:
         return _agency(match)
     informs = INFORMS.search(text[:400])
     return outlet_name(informs.group("value")) if informs else None
+
+
+def credit_at_end(lines: list[str]) -> Credit | None:
+    """A credit line among the last three of `lines` (its index is not kept: these are the
+    lines before cleaning)."""
+    for text in reversed(lines[-3:]):
+        outlet = credit_line(text)
+        if outlet:
+            return Credit(outlet, None)
+    return None
 
 
 def find_credit(lines: list[str], page: Page | None = None) -> Credit | None:

@@ -126,6 +126,7 @@ SOURCE_LABELS = (
     "Source",
     "Джерело",
     "Աղբյուր",
+    "Աղբիւր",  # classical orthography (diaspora papers)
     "Mənbə",
     "წყარო",
     "Kaynak",
@@ -144,7 +145,7 @@ MACHINE_TRANSLATION_NOTICE = re.compile(
     r"(?:by|with|using|via) (?:google|yandex|deepl|bing|microsoft)(?: translate| translator)?)|"
     r"powered by google translate|"
     r"перевод выполнен автоматически|автоматический перевод|машинный перевод|"
-    r"переведен[аоы]? автоматически|"
+    r"переведе?[её]н[аоы]? автоматически|"
     r"переведено (?:с помощью|сервисом) (?:google|яндекс|yandex|deepl)|"
     r"машинний переклад|автоматичний переклад|"
     r"մեքենայական թարգմանություն|ավտոմատ թարգմանություն|ավտոմատ թարգմանված|"
