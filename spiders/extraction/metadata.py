@@ -67,13 +67,42 @@ def canonical(page: Page) -> str | None:
     return canonical_url(fetched) if fetched else None
 
 
+# Armenian and Cyrillic letters in Latin, so that "ԱՐՄԵՆՊՐԵՍ" and "АРМЕНПРЕСС" in a dateline
+# are known for the outlet named "Armenpress".
+def _letters(script: str, latin: str) -> dict[str, str]:
+    return dict(zip(script, latin.split(), strict=True))
+
+
+_LATIN = str.maketrans(
+    {
+        **_letters(
+            "աբգդեզէըթժիլխծկհձղճմյնշոչպջռսվտրցւփքօֆ",
+            "a b g d e z e y t zh i l kh ts k h dz gh ch m y n sh o ch p j r s v t r ts v p k o f",
+        ),
+        "և": "ev",
+        **_letters(
+            "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+            "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch - y - e yu ya",
+        ),
+    }
+)
+_REPEATS = re.compile(r"(.)\1+")
+
+
+def _outlet_key(text: str) -> str:
+    """An outlet's name as compared across scripts: _key in Latin letters, doubled letters
+    single ("ԱՐՄԵՆՊՐԵՍ", "АРМЕНПРЕСС" and "Armenpress" are one)."""
+    latin = _key(text).translate(_LATIN).replace("-", "")
+    return _REPEATS.sub(r"\1", latin)
+
+
 def site_names(page: Page, source_name: str | None) -> set[str]:
-    names = {_key(n) for n in page.publisher_names}
+    names = {_outlet_key(n) for n in page.publisher_names}
     if source_name:
-        names.add(_key(source_name))
+        names.add(_outlet_key(source_name))
     host = page.host.removeprefix("www.")
     if host:
-        names.update({_key(host), _key(host.split(".")[0])})
+        names.update({_outlet_key(host), _outlet_key(host.split(".")[0])})
     names.discard("")
     return names
 
@@ -81,7 +110,7 @@ def site_names(page: Page, source_name: str | None) -> set[str]:
 def credits_itself(outlet: str, names: set[str]) -> bool:
     """True when a syndication credit names the page's own outlet (`names` from site_names):
     ARMENPRESS's dateline on armenpress.am is the house byline, not syndication."""
-    return _key(outlet.removeprefix("www.")) in names
+    return _outlet_key(outlet.removeprefix("www.")) in names
 
 
 def strip_site_name(text: str, names: set[str]) -> str:
@@ -89,7 +118,7 @@ def strip_site_name(text: str, names: set[str]) -> str:
     cut = max(text.rfind(separator) for separator in _TITLE_SEPARATORS)
     if cut > 0:
         head, site = text[:cut], text[cut + 3 :]
-        if _key(site) in names and collapse(head):
+        if _outlet_key(site) in names and collapse(head):
             return collapse(head)
     return text
 

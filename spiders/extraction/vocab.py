@@ -184,7 +184,9 @@ BOILERPLATE_LINE = re.compile(
     r"if you found a typo.*ctrl\s*\+\s*enter.*|.*выделите (?:его|её|ее|текст) и нажмите "
     r"ctrl\s*\+\s*enter.*|"
     r"advertisement|реклама|գովազդ|reklam|რეკლამა|"
-    r"subscribe to our (?:newsletter|channel).*|подписывайтесь на (?:наш|нас).*"
+    r"subscribe to our (?:newsletter|channel).*|подписывайтесь на (?:наш|нас).*|"
+    r"stay up[- ]to[- ]date with (?:more |the latest )?news (?:at|on|in) .*|"
+    r"follow (?:us|the author) on (?:telegram|x|twitter|facebook|instagram).*"
     r")$",
     re.IGNORECASE,
 )
