@@ -26,7 +26,7 @@ _CAPS = "A-ZА-ЯЁԱ-Ֆ"  # Latin, Cyrillic and Armenian capitals
 DATELINE = re.compile(
     rf"^[{_CAPS}][\w .'-]{{1,40}},\s+(?:[^\W\d_]+\.?\s+\d{{1,2}}|\d{{1,2}}\s+[^\W\d_]+\.?)"
     rf"(?:,?\s+\d{{4}})?\s*[,.]\s*/?(?P<agency>(?:[{_CAPS}][{_CAPS}0-9]+-)*[{_CAPS}][{_CAPS}0-9]{{2,}})"
-    r"/?\s*[.:։—–-]"
+    r"/?\s*(?:[.:։—–-]|$)"
 )
 # "ARTSAKHPRESS-ARMENPRESS: ..." or "ARTSAKHPRESS: ..." opening a paragraph.
 AGENCY_PREFIX = re.compile(r"^(?P<agency>(?:[A-Z][A-Z0-9]+-)*[A-Z][A-Z0-9]*PRESS)\s*:")
@@ -116,10 +116,12 @@ def find_credit(lines: list[str], page: Page | None = None) -> Credit | None:
         outlet = credit_line(lines[index])
         if outlet:
             return Credit(outlet, index)
-    for text in lines[:2]:
+    for index, text in enumerate(lines[:2]):
         outlet = opening_credit(text)
         if outlet:
-            return Credit(outlet, None)
+            # "Baku, July 8, AZERTAC" as a paragraph of its own is the credit line itself.
+            alone = DATELINE.fullmatch(text.rstrip(" .:։—–-"))
+            return Credit(outlet, index if alone else None)
     container = page.container if page is not None else None
     # Look for a label in the container's text (one C call) before walking its text nodes.
     text = container.text_content() if container is not None else ""
