@@ -242,7 +242,8 @@ def check_body(page: Page, kind: Kind, lines: list[str], words: int) -> None:
     title = page.title_tag or ""
     heading = collapse(page.h1.text_content()) if page.h1 is not None else ""
     error = ERROR_TITLE.search(title) or ERROR_TITLE.search(heading)
-    if error and not kind.article_typed:
+    # og:type "article" is a template default that error pages keep; only JSON-LD vouches.
+    if error and not kind.declared_in_jsonld:
         shown = title if ERROR_TITLE.search(title) else heading
         raise NotAnArticle(
             "not_article",

@@ -271,7 +271,9 @@ ERROR_TITLE = re.compile(
 LISTING_URL = re.compile(
     r"/(?:category|categories|tag|tags|topic|topics|author|authors|rubric|rubrika|section)/"
     r"[^/?]+/?(?:page/\d+/?)?(?:$|\?)|/search(?:/|$|\?)|/page/\d+/?(?:$|\?)|/archives?/?(?:$|\?)|"
-    r"[?&](?:s|q|search|query)=|[?&](?:page|paged)=(?:[2-9]|\d\d)",
+    r"[?&](?:s|q|search|query)=|[?&](?:page|paged)=(?:[2-9]|\d\d)|"
+    # Drupal's term listings; a bare dated archive ("/2024/09/03/", "/2024/09/")
+    r"/taxonomy/term/\d+/?(?:$|\?)|^/(?:[a-z]{2}/)?(?:19|20)\d{2}/\d{2}(?:/\d{2})?/?(?:$|\?)",
     re.IGNORECASE,
 )
 # Words of cookie and consent walls.
