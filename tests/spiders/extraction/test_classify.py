@@ -66,6 +66,11 @@ def _accept(body: str, head: str = "", url: str = URL) -> None:
         ("/index.php?page=news&id=5", False),
         ("/news/view.html?idx=8576&page=1", False),
         ("/2024/05/12/armenia-georgia-hydropower-debed/", False),
+        ("/taxonomy/term/4", True),
+        ("/taxonomy/term/4?page=1", True),
+        ("/2024/09/03/", True),
+        ("/en/2024/09/", True),
+        ("/node/5242", False),
     ],
 )
 def test_listing_url_shapes(path: str, listing: bool) -> None:
@@ -179,6 +184,16 @@ def test_error_pages_served_as_pages(title: str) -> None:
     assert _reject(page, f"<title>{title}</title>").startswith(
         "error page served as a page: title/h1"
     )
+
+
+def test_an_error_title_rejects_despite_a_template_og_type_article() -> None:
+    page = (
+        "<h1>Səhifə tapılmadı</h1><p>Axtardığınız səhifə mövcud deyil və ya silinib. Ola "
+        "bilsin ki, ünvanı səhv daxil etmisiniz və ya xəbər başqa bölməyə köçürülüb. Son "
+        "xəbərləri oxumaq üçün ana səhifəyə qayıdın.</p>"
+    )
+    head = '<meta property="og:type" content="article"><title>Səhifə tapılmadı</title>'
+    assert _reject(page, head).startswith("error page served as a page: title/h1")
 
 
 def test_profile_pages() -> None:

@@ -278,3 +278,19 @@ def test_a_header_date_without_a_year_is_read() -> None:
         "14:35, 23 мая",
         datetime(2024, 5, 23, 10, 35, tzinfo=UTC),
     )
+
+
+def test_rdfa_and_microdata_dates_count_as_meta() -> None:
+    # Drupal 7 prints the date in the US order; its RDFa attribute has the real one.
+    drupal = _dated(
+        '<h1>T</h1><div class="meta submitted"><span property="dc:date dc:created"'
+        ' content="2019-03-12T14:20:00+03:00">Вт, 03/12/2019 - 14:20</span></div><p>Text.</p>'
+        '<div id="comments"><span property="dc:date dc:created"'
+        ' content="2019-03-13T10:00:00+03:00">comment</span></div>'
+    )
+    assert (drupal.source, drupal.raw) == ("meta", "2019-03-12T14:20:00+03:00")
+    micro = _dated(
+        '<h1>T</h1><span itemprop="datePublished" content="2024-05-12T09:00:00+04:00">12 May'
+        "</span>"
+    )
+    assert (micro.source, micro.at) == ("meta", datetime(2024, 5, 12, 5, 0, tzinfo=UTC))

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from spiders.catalogue import Mirror
+from spiders.extraction.metadata import credits_itself, site_names
 from spiders.extraction.page import Page
 from spiders.extraction.syndication import (
     Credit,
+    credit_at_end,
     credit_line,
     drop_notices,
     find_credit,
@@ -53,6 +55,9 @@ def test_credit_lines(line: str, outlet: str | None) -> None:
         ("ARTSAKHPRESS: The President of Artsakh received...", "ARTSAKHPRESS"),
         ("YEREVAN, DECEMBER 3, 2019, ARMENPRESS. The government approved...", "ARMENPRESS"),
         ("Gyumri will host a festival in August, news.am informs.", "news.am"),
+        ("ԵՐԵՎԱՆ, ՀՈՒՆԻՍԻ 23, ԱՐՄԵՆՊՐԵՍ: Կառավարությունը հավանություն է տվել...", "ԱՐՄԵՆՊՐԵՍ"),
+        ("ЕРЕВАН, 23 июня. /АРМЕНПРЕСС/. В Араратской области...", "АРМЕНПРЕСС"),
+        ("Baku, July 8, AZERTAC", "AZERTAC"),
         ("UPDATE: the meeting was postponed until Friday.", None),
         ("Yerevan, 12 May: the weather will be sunny, forecasters say.", None),
         ("Armenia and Georgia signed an agreement on Sunday.", None),
@@ -70,6 +75,18 @@ def test_a_credit_line_is_found_at_the_end_and_marked_for_removal() -> None:
 def test_a_dateline_credits_without_removing_its_paragraph() -> None:
     lines = ["YEREVAN, MARCH 21, ARMENPRESS. Armenia will allow...", "More text."]
     assert find_credit(lines) == Credit("ARMENPRESS", None)
+
+
+def test_a_dateline_paragraph_of_its_own_is_the_credit_line() -> None:
+    lines = ["Baku, July 8, AZERTAC", "Azerbaijani and Georgian customs officials met."]
+    assert find_credit(lines) == Credit("AZERTAC", 0)
+
+
+def test_a_credit_line_the_cleaning_dropped_is_found_among_the_raw_lines() -> None:
+    assert credit_at_end(["Text.", "More text.", "Источник: ИА REGNUM"]) == Credit(
+        "ИА REGNUM", None
+    )
+    assert credit_at_end(["Text.", "More text."]) is None
 
 
 def test_a_credit_line_wins_over_a_dateline() -> None:
@@ -167,3 +184,19 @@ def test_a_listed_machine_translation_mirror_is_flagged() -> None:
     assert machine_translated(page, "https://www.farm.example/a", mirrors=mirrors)
     assert not machine_translated(page, "https://aggregator.example/a", mirrors=mirrors)
     assert not machine_translated(page, "https://civil.ge/a", mirrors=mirrors)
+
+
+@pytest.mark.parametrize(
+    ("outlet", "own"),
+    [("ԱՐՄԵՆՊՐԵՍ", True), ("АРМЕНПРЕСС", True), ("ARMENPRESS", True), ("news.am", False)],
+)
+def test_an_outlet_crediting_itself_in_another_script(outlet: str, own: bool) -> None:
+    page = Page(
+        '<html><head><meta property="og:site_name" content="Armenpress"></head><body></body>'
+        "</html>",
+        "https://armenpress.am/hy/article/1",
+        None,
+    )
+    assert credits_itself(outlet, site_names(page, None)) is own
+    azertac = Page("<html><body></body></html>", "https://azertag.az/en/xeber/1", None)
+    assert credits_itself("AZERTAC", site_names(azertac, "AZƏRTAC"))
