@@ -453,20 +453,24 @@ def parse_yearless(raw: str | None, ctx: DateContext, anchor: datetime) -> datet
     return None
 
 
-def _yearless_texts(page: Page) -> Iterator[str]:
-    """Short texts of date-marked header elements that print a day and month but no year."""
-    found = 0
+def _yearless_texts(page: Page) -> list[str]:
+    """Short texts of date-marked elements that print a day and month but no year, nearest
+    to the headline first."""
+    found: list[HtmlElement] = []
     for element, marks in page.classed:
-        if found == 6:
-            return
         if not _DATE_MARK.search(marks) or element.tag in ("script", "style", "a", "h1"):
             continue
         if _NOT_PUBLISHED.search(marks):
             continue
         text = short_text(element, 60)
         if text and _DIGIT.search(text) and not _YEAR.search(text) and not page.in_chrome(element):
-            found += 1
-            yield text
+            found.append(element)
+    if not found:
+        return []
+    order = {element: index for index, element in enumerate(page.body_element.iter())}
+    anchor = order.get(page.h1, 0) if page.h1 is not None else 0
+    found.sort(key=lambda element: (abs(order[element] - anchor), order[element]))
+    return [short_text(element, 60) for element in found[:6]]
 
 
 def dateline(text: str) -> str | None:

@@ -293,3 +293,17 @@ def test_rdfa_and_microdata_dates_count_as_meta() -> None:
         '<h1>T</h1><span itemprop="datePublished" content="2024-05-12T09:00:00+04:00">12 May</span>'
     )
     assert (micro.source, micro.at) == ("meta", datetime(2024, 5, 12, 5, 0, tzinfo=UTC))
+
+
+def test_the_year_less_date_nearest_the_headline_wins() -> None:
+    dated = _dated(
+        '<div class="top"><span class="date">01 июня</span></div>'
+        + "<p>menu</p>" * 20
+        + '<h1>Headline</h1><div class="news-info"><span class="news-date">14:35, 23 мая</span>'
+        "</div><p>Text.</p>",
+    )
+    assert (dated.source, dated.raw, dated.at) == (
+        "text",
+        "14:35, 23 мая",
+        datetime(2024, 5, 23, 10, 35, tzinfo=UTC),
+    )
