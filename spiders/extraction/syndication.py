@@ -11,7 +11,12 @@ from lxml.etree import XPath
 
 from spiders.catalogue import Mirror, find_mirror, load_mirrors
 from spiders.extraction.page import Page, ld_text, short_text, type_names
-from spiders.extraction.vocab import MACHINE_TRANSLATION_NOTICE, SOURCE_LABEL, SOURCE_LABELS
+from spiders.extraction.vocab import (
+    MACHINE_TRANSLATION_NOTICE,
+    MACHINE_TRANSLATION_STEMS,
+    SOURCE_LABEL,
+    SOURCE_LABELS,
+)
 
 # "Источник www.mk.ru", "Source: Reuters", "Աղբյուր՝ news.am", "Mənbə: report.az".
 CREDIT_LINE = re.compile(
@@ -142,12 +147,19 @@ def find_credit(lines: list[str], page: Page | None = None) -> Credit | None:
 # A notice is a short block of its own ("This article was machine translated from Russian."),
 # not a sentence inside a long paragraph about translation software.
 NOTICE_MAX_CHARS = 250
-_ALL_TEXTS = XPath(".//text()[normalize-space()]")
 # Hosts of machine-translation proxies: a page served through one is a machine translation.
 _TRANSLATION_PROXY = re.compile(r"\.translate\.goog$|^translate\.googleusercontent\.com$")
 # Classes a browser's translator leaves on <html> when a translated page is saved.
 _TRANSLATED_HTML = re.compile(r"\btranslated-(?:ltr|rtl)\b")
 _SOFTWARE = frozenset({"SoftwareApplication", "WebApplication"})
+
+
+# The notice pattern on lowercased text: case-insensitive matching is several times slower.
+_NOTICE_LOWER = re.compile(MACHINE_TRANSLATION_NOTICE.pattern)
+# Text nodes holding a translation word stem; the XPath substring test runs in C.
+_STEM_TEXTS = XPath(
+    ".//text()[" + " or ".join(f"contains(., '{s}')" for s in MACHINE_TRANSLATION_STEMS) + "]"
+)
 
 
 def notice_line(line: str) -> bool:
@@ -182,21 +194,24 @@ def says_machine_translated(page: Page, lines: Sequence[str] = ()) -> str | None
             item = page.resolve(item)
             if isinstance(item, dict) and type_names(item) & _SOFTWARE:
                 return f"JSON-LD translator is software: {ld_text(item.get('name'))!r}"
-    # One C-level pass over the text before any element is looked at.
-    if not MACHINE_TRANSLATION_NOTICE.search(page.body_element.text_content()):
-        return None
     middle = _middle(lines)
-    for piece in _ALL_TEXTS(page.body_element):
-        if not MACHINE_TRANSLATION_NOTICE.search(piece):
-            continue
+    for piece in _STEM_TEXTS(page.body_element):
         element = piece.getparent()
         if element is not None and piece.is_tail:
             element = element.getparent()
-        if element is None or element.tag in ("script", "style", "a"):
-            continue
-        text = short_text(element, NOTICE_MAX_CHARS)
-        if text and text not in middle:
-            return f"notice: {text[:120]!r}"
+        # The phrase may run over inline markup ("Перевод выполнен <em>автоматически</em>"):
+        # the block around the stem, up to two levels, is what is read.
+        for _level in range(3):
+            if element is None or element.tag in ("script", "style", "body", "html"):
+                break
+            text = short_text(element, NOTICE_MAX_CHARS)
+            if not text:
+                break
+            if _NOTICE_LOWER.search(text.lower()):
+                if text in middle:
+                    break
+                return f"notice: {text[:120]!r}"
+            element = element.getparent()
     return None
 
 

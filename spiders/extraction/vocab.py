@@ -155,6 +155,12 @@ MACHINE_TRANSLATION_NOTICE = re.compile(
     r"otomatik çeviri|makine çevirisi|otomatik olarak çevrilmiştir",
     re.IGNORECASE,
 )
+# Every notice above holds one of these, whatever the case of its first letter: a cheap
+# substring test on the page's text nodes before the pattern.
+MACHINE_TRANSLATION_STEMS = (
+    *("ranslat", "еревод", "еревед", "ерекла", "արգմ", "ərcüm", "თარგმ", "eviri", "evril"),
+    *("RANSLAT", "ЕРЕВОД", "ЕРЕВЕД", "ЕРЕКЛА", "ԱՐԳՄ", "ƏRCÜM", "EVİRİ", "EVRİL"),
+)
 # Photo credit labels inside captions.
 CREDIT_LABEL = (
     r"(?:Photos?|Photograph|Photo credit|Image|Credit|Foto|Fotoğraf|Фото|Фотография|Фотографии|"

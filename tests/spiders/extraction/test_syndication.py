@@ -200,3 +200,17 @@ def test_an_outlet_crediting_itself_in_another_script(outlet: str, own: bool) ->
     assert credits_itself(outlet, site_names(page, None)) is own
     azertac = Page("<html><body></body></html>", "https://azertag.az/en/xeber/1", None)
     assert credits_itself("AZERTAC", site_names(azertac, "AZƏRTAC"))
+
+
+def test_a_notice_running_over_inline_markup() -> None:
+    page = Page(
+        "<html><body><h1>T</h1><p class='note'>Перевод выполнен <em>автоматически</em>.</p>"
+        f"{LONG}</body></html>",
+        None,
+        None,
+    )
+    assert says_machine_translated(page) == "notice: 'Перевод выполнен автоматически .'"
+    upper = Page(
+        f"<html><body><p>MACHINE TRANSLATED FROM RUSSIAN</p>{LONG}</body></html>", None, None
+    )
+    assert says_machine_translated(upper)
