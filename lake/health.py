@@ -97,6 +97,22 @@ def _count(value: Any) -> int:
     return value
 
 
+def _completeness(value: Any, base: Thresholds, at: str, problems: list[str]) -> dict[str, float]:
+    """One ratio for every field, or a mapping of some fields to their ratios."""
+    if not isinstance(value, dict):
+        return dict.fromkeys(FIELDS, _ratio(value))
+    merged = dict(base.min_completeness)
+    for name, ratio in value.items():
+        if name not in FIELDS:
+            problems.append(f"{at}: unknown field {name!r} (expected {', '.join(FIELDS)})")
+            continue
+        try:
+            merged[name] = _ratio(ratio)
+        except ValueError as exc:
+            problems.append(f"{at}: {name}: {exc}")
+    return merged
+
+
 def _parse_thresholds(
     data: Any, base: Thresholds, where: str, problems: list[str]
 ) -> Thresholds | None:
@@ -112,17 +128,7 @@ def _parse_thresholds(
             continue
         try:
             if key == "min_completeness":
-                merged = dict(base.min_completeness)
-                if isinstance(value, dict):
-                    for name, ratio in value.items():
-                        if name not in FIELDS:
-                            raise ValueError(
-                                f"unknown field {name!r} (expected {', '.join(FIELDS)})"
-                            )
-                        merged[name] = _ratio(ratio)
-                else:  # one number for every field
-                    merged = dict.fromkeys(FIELDS, _ratio(value))
-                changes[key] = merged
+                changes[key] = _completeness(value, base, at, problems)
             elif key in ("min_body_words", "max_zero_days"):
                 changes[key] = _count(value)
             else:
