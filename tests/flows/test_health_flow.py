@@ -12,11 +12,11 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lake"))
 
-from health_lake import PATCHY, QUIET, STEADY, UNTIL, build_health_lake  # noqa: E402
+from health_lake import PATCHY, QUIET, STEADY, UNTIL, build_health_lake
 
-from flows.health import ARTIFACT_KEY, health_flow  # noqa: E402
-from lake import open_store  # noqa: E402
-from lake.health import HealthReport  # noqa: E402
+from flows.health import ARTIFACT_KEY, health_flow
+from lake import open_store
+from lake.health import HealthReport
 
 
 @pytest.fixture
@@ -88,7 +88,10 @@ def test_completes_with_lenient_thresholds_and_judges_only_active_sources(
         "utf-8",
     )
     state = health_flow(
-        lake=health_lake, days=7, until=date(2024, 4, 7), sources_file=str(sources),
+        lake=health_lake,
+        days=7,
+        until=date(2024, 4, 7),
+        sources_file=str(sources),
         return_state=True,
     )
     assert state.is_completed(), state.message

@@ -188,8 +188,7 @@ def test_thresholds_errors_name_the_file_entry_and_field(tmp_path: Path) -> None
     assert caught.value.problems == [
         f"{path}: 'extra': unknown key (expected 'defaults' or 'sources')",
         f"{path}: defaults: field 'max_zero_days': expected a whole number >= 0, got -1",
-        f"{path}: defaults: field 'min_completeness': title: expected a number from 0 to 1,"
-        " got 2",
+        f"{path}: defaults: field 'min_completeness': title: expected a number from 0 to 1, got 2",
         f"{path}: defaults: field 'min_completeness': unknown field 'colour' (expected title,"
         " body, published_at, language)",
         f"{path}: defaults: field 'speed': unknown key (expected one of max_zero_days,"
@@ -216,9 +215,7 @@ def test_markdown(health_lake: str) -> None:
     lines = text.splitlines()
     assert f"| {PATCHY} | **FAIL** | 4 | 11 | 11 | 4 | 36% | 4 | 50% | 75% | 75% | 75% |" in lines
     assert f"| {STEADY} | ok | 7 | 35 | 28 | 21 | 75% | 0 | 100% | 100% | 100% | 100% |" in lines
-    assert (
-        f"| {PATCHY} | 0/0 | 2/4 | 2/4 | **0/3** | **0/0** | **0/0** | **0/0** |" in lines
-    )
+    assert f"| {PATCHY} | 0/0 | 2/4 | 2/4 | **0/3** | **0/0** | **0/0** | **0/0** |" in lines
     assert f"| {PATCHY} | extract_error | 2 |" in lines
     assert f"- {PATCHY}: landed 4 of 11 attempted URLs = 0.36 (at least 0.50)" in lines
 
