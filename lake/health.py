@@ -7,9 +7,10 @@ run keeps "discovered vs landed" consistent: both come from the same runs, whate
 articles carry.
 
 Definitions (README, "Source health"):
-- attempted = discovered - skipped_landed: the URLs a run set out to fetch, i.e. everything its
-  feeds and sitemaps listed that the lake did not already have. landed ratio = landed /
-  attempted over the window (no verdict when nothing was attempted).
+- attempted = discovered - skipped_landed - held_back: the URLs a run set out to fetch, i.e.
+  what its feeds and sitemaps listed that the lake did not already have, less what it held
+  back on purpose (listed outside a backfill's window, or over the per-run article cap).
+  landed ratio = landed / attempted over the window (no verdict when nothing was attempted).
 - completeness of the versions landed in the window, per field:
     title         not blank, and not shared with another article of the source in the window
                   (a repeated "title" is the site's name or a section heading, not a headline);
@@ -36,6 +37,7 @@ import pyarrow as pa
 import yaml
 
 from lake.errors import LakeError
+from lake.manifest import read_manifests
 from lake.query import connect
 from lake.store import Store, open_store
 
@@ -213,6 +215,7 @@ class DayHealth:
     failed_runs: int = 0
     discovered: int = 0
     skipped_landed: int = 0
+    held_back: int = 0  # out of a backfill's window, or over the per-run cap
     landed: int = 0
     rejected: int = 0
     rejects: dict[str, int] = field(default_factory=dict)
@@ -222,7 +225,7 @@ class DayHealth:
 
     @property
     def attempted(self) -> int:
-        return max(self.discovered - self.skipped_landed, 0)
+        return max(self.discovered - self.skipped_landed - self.held_back, 0)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -231,6 +234,7 @@ class DayHealth:
             "failed_runs": self.failed_runs,
             "discovered": self.discovered,
             "skipped_landed": self.skipped_landed,
+            "held_back": self.held_back,
             "attempted": self.attempted,
             "landed": self.landed,
             "rejected": self.rejected,
@@ -313,6 +317,7 @@ class SourceHealth:
             "failed_runs": self.total("failed_runs"),
             "discovered": self.total("discovered"),
             "skipped_landed": self.total("skipped_landed"),
+            "held_back": self.total("held_back"),
             "attempted": self.total("attempted"),
             "landed": self.total("landed"),
             "rejected": self.total("rejected"),
@@ -363,21 +368,50 @@ def _window(since: date, until: date) -> list[date]:
 
 _RUN_DAYS = """
 CREATE TEMP VIEW _health_runs AS
-SELECT source_id, run_id, status,
-       CAST(coalesce(started_at, finished_at) AS DATE) AS day,
-       coalesce(discovered, 0) AS discovered,
-       coalesce(skipped_landed, 0) AS skipped_landed,
-       coalesce(landed, 0) AS landed,
-       coalesce(rejected, 0) AS rejected
-FROM runs
+SELECT r.source_id, r.run_id, r.status,
+       CAST(coalesce(r.started_at, r.finished_at) AS DATE) AS day,
+       coalesce(r.discovered, 0) AS discovered,
+       coalesce(r.skipped_landed, 0) AS skipped_landed,
+       coalesce(h.held_back, 0) AS held_back,
+       coalesce(r.landed, 0) AS landed,
+       coalesce(r.rejected, 0) AS rejected
+FROM runs AS r
+LEFT JOIN _health_held_back AS h ON h.run_id = r.run_id AND h.source_id = r.source_id
 """
 
 _RUNS_SQL = """
 SELECT source_id, day, count(*), count(*) FILTER (WHERE status = 'failed'),
-       sum(discovered), sum(skipped_landed), sum(landed), sum(rejected)
+       sum(discovered), sum(skipped_landed), sum(held_back), sum(landed), sum(rejected)
 FROM _health_runs WHERE day BETWEEN $since AND $until
 GROUP BY ALL
 """
+
+# Counters of candidates a run deliberately did not request: listed outside a backfill's
+# window, or over the per-run article cap (requested by a later run). The runs view has no
+# column for them, so they are read from the manifests.
+HELD_BACK = ("out_of_window_hint", "capped")
+
+
+def _held_back(manifests: Iterable[Mapping[str, Any]]) -> pa.Table:
+    rows = [
+        (
+            m["run_id"],
+            m["source_id"],
+            sum(int((m.get("counts") or {}).get(c) or 0) for c in HELD_BACK),
+        )
+        for m in manifests
+    ]
+    return pa.table(
+        {
+            "run_id": [r[0] for r in rows],
+            "source_id": [r[1] for r in rows],
+            "held_back": [r[2] for r in rows],
+        },
+        schema=pa.schema(
+            [("run_id", pa.string()), ("source_id", pa.string()), ("held_back", pa.int64())]
+        ),
+    )
+
 
 _FIRST_RUN_SQL = "SELECT source_id, min(day) FROM _health_runs GROUP BY ALL"
 
@@ -482,8 +516,12 @@ def compute_health(
     wanted = list(dict.fromkeys(source_ids)) if source_ids is not None else None
     params = {"since": first, "until": last}
 
+    # The manifests are read here and again by connect(): the runs view has no held-back
+    # counters, and connect() does not hand out the manifests it read.
+    manifests = read_manifests(store, source_ids=wanted)
     con = connect(store, source_ids=wanted)
     try:
+        con.register("_health_held_back", _held_back(manifests))
         con.execute(_RUN_DAYS)
         first_runs = {sid: day for sid, day in con.execute(_FIRST_RUN_SQL).fetchall()}
         ids = wanted if wanted is not None else sorted(first_runs)
@@ -496,12 +534,13 @@ def compute_health(
         )
         con.register("_health_body", body)
         grid = {sid: {d: DayHealth(d) for d in _window(first, last)} for sid in ids}
-        for sid, day, runs, failed, disc, skipped, landed, rejected in con.execute(
+        for sid, day, runs, failed, disc, skipped, held, landed, rejected in con.execute(
             _RUNS_SQL, params
         ).fetchall():
             cell = grid[sid][day]
             cell.runs, cell.failed_runs = int(runs), int(failed)
             cell.discovered, cell.skipped_landed = int(disc), int(skipped)
+            cell.held_back = int(held)
             cell.landed, cell.rejected = int(landed), int(rejected)
         for sid, day, reason, n in con.execute(_REJECTS_SQL, params).fetchall():
             grid[sid][day].rejects[reason] = int(n)

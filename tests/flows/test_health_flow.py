@@ -51,7 +51,7 @@ def test_fails_naming_the_source_below_threshold_and_publishes_the_report(
     lines = markdown.splitlines()
     assert lines[0] == "# Source health 2024-04-01 – 2024-04-07"
     assert f"| {PATCHY} | **FAIL** | 4 | 11 | 11 | 4 | 36% | 4 | 50% | 75% | 75% | 75% |" in lines
-    assert f"| {QUIET} | ok | 1 | 1 | 1 | 1 | 100% | 1 | 100% | 100% | 100% | 100% |" in lines
+    assert f"| {QUIET} | ok | 1 | 3 | 1 | 1 | 100% | 1 | 100% | 100% | 100% | 100% |" in lines
     assert (
         f"- {PATCHY}: 4 zero-article day(s) (at most 2): 2024-04-04, 2024-04-05, 2024-04-06,"
         " 2024-04-07" in lines

@@ -10,8 +10,8 @@ Window: the 7 days 2024-04-01 .. 2024-04-07 (`until=UNTIL, days=7`).
   run until the window ends: zero days 04-04 .. 04-07 (4). Of its 4 articles, one has no date,
   one a 5-word body, one no detected or declared language, and two share the title "Patchy
   News" (the site's name, picked up instead of a headline). A failed run on 04-03 too.
-- QUIET has one run on 2024-04-06 landing 1 complete article of 1 attempted; 04-07 has no run:
-  one zero day, within the default limit.
+- QUIET has one run on 2024-04-06: 3 discovered, 2 of them over the per-run cap (held back),
+  1 attempted and landed, complete; 04-07 has no run: one zero day, within the default limit.
 """
 
 from __future__ import annotations
@@ -87,6 +87,7 @@ def _land(
     rejects: list[dict[str, Any]],
     discovered: int,
     skipped: int,
+    capped: int = 0,
 ) -> None:
     run_id = _run_id(day, suffix)
     stats = {
@@ -95,6 +96,7 @@ def _land(
         "fetched": len(articles) + len(rejects),
         "rejected": len(rejects),
         "duplicates": 0,
+        "capped": capped,
         "finished_reason": "finished",
     }
     spool = write_spool(tmp / f"{source}-{run_id}", articles, rejects, stats=stats, warc=False)
@@ -192,4 +194,4 @@ def build_health_lake(store: Store, tmp: Path) -> None:
     # QUIET
     day = date(2024, 4, 6)
     run_id = _run_id(day, "dddddd")
-    _land(store, tmp, QUIET, day, "dddddd", [_article(QUIET, run_id, day, 0)], [], 1, 0)
+    _land(store, tmp, QUIET, day, "dddddd", [_article(QUIET, run_id, day, 0)], [], 3, 0, capped=2)

@@ -90,6 +90,8 @@ def test_figures_per_source_and_day(lake_uri: str, tmp_path: Path) -> None:
 
     quiet = by_id[QUIET]
     assert quiet["zero_days"] == ["2024-04-07"]
+    # 2 of its 3 discovered URLs were over the per-run cap: held back, not attempted.
+    assert (quiet["discovered"], quiet["held_back"], quiet["attempted"]) == (3, 2, 1)
     assert (quiet["landed"], quiet["landed_ratio"], quiet["ok"]) == (1, 1.0, True)
 
     assert data["failing"] == [PATCHY]
