@@ -75,6 +75,10 @@ def health_flow(
         key=ARTIFACT_KEY,
         description=f"source health {report.since} – {report.until} of {lake_uri}",
     )
+    for sid in report.unused_thresholds:
+        logger.warning(
+            "%s: thresholds for %r, a source this report does not judge", thresholds, sid
+        )
     for problem in report.problems():
         logger.warning("%s", problem)
     window = f"{report.since} – {report.until}"

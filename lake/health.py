@@ -337,6 +337,9 @@ class HealthReport:
     since: date
     until: date
     sources: list[SourceHealth]
+    # Per-source thresholds naming a source the report does not judge (a typo, or a source
+    # left out by the selection): said, not silently ignored.
+    unused_thresholds: list[str] = field(default_factory=list)
 
     @property
     def failing(self) -> list[SourceHealth]:
@@ -358,6 +361,7 @@ class HealthReport:
             "ok": not self.failing,
             "failing": [s.source_id for s in self.failing],
             "problems": self.problems(),
+            "unused_thresholds": list(self.unused_thresholds),
             "sources": [s.to_dict() for s in self.sources],
         }
 
@@ -551,7 +555,9 @@ def compute_health(
     finally:
         con.close()
 
-    report = HealthReport(str(store.uri), first, last, [])
+    report = HealthReport(
+        str(store.uri), first, last, [], [sid for sid in config.sources if sid not in ids]
+    )
     for sid in ids:
         started = first_runs.get(sid)
         cells = [grid[sid][d] for d in _window(first, last)]

@@ -555,6 +555,15 @@ def health(
     Exits 1 when a source is below its thresholds, naming the source and the check.
     """
     report = _health_report(lake, days, until, source, sources_file, thresholds)
+    if not source:
+        for sid in report.unused_thresholds:
+            err.print(
+                f"warning: {thresholds}: thresholds for {sid!r}, which has no run in the lake"
+                " (or is not an active source of the sources file)",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
     if fmt is HealthFormat.json:
         sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
     else:

@@ -161,6 +161,9 @@ def test_thresholds_file_overrides_per_source(health_lake: str, tmp_path: Path) 
         min_landed_ratio=0.3,
     )
     report = compute_health(health_lake, days=7, until=UNTIL, thresholds=config)
+    assert report.unused_thresholds == []
+    narrow = compute_health(health_lake, days=7, until=UNTIL, thresholds=config, source_ids=[QUIET])
+    assert narrow.unused_thresholds == [PATCHY]
     by_id = {s.source_id: s for s in report.sources}
     # The 5-word body now counts as complete; the repeated title still does not.
     assert by_id[PATCHY].completeness["body"] == 1.0

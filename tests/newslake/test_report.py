@@ -89,6 +89,16 @@ def test_health_json_and_thresholds(newslake: Runner, lake: str, tmp_path: Path)
     result = newslake("health", "--lake", lake, *WINDOW, "--thresholds", str(lenient))
     assert (result.returncode, result.stderr) == (0, "")
 
+    # Thresholds for a source the lake does not have: said, not silently ignored.
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("sources:\n  patchy-new: {max_zero_days: 9}\n", "utf-8")
+    result = newslake("health", "--lake", lake, *WINDOW, "--thresholds", str(typo))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == (
+        f"warning: {typo}: thresholds for 'patchy-new', which has no run in the lake (or is not"
+        " an active source of the sources file)"
+    )
+
 
 def test_health_bad_input_exits_2(newslake: Runner, lake: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
