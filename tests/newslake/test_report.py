@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -244,3 +245,18 @@ def test_report_is_self_contained_and_renders_in_chromium(
     white = max(colours)  # the most frequent colour: the page background
     assert white[1] == (255, 255, 255)
     assert white[0] < 0.95 * pixels.width * pixels.height
+
+
+def test_python_api_writes_the_same_report(lake: str, tmp_path: Path) -> None:
+    from newslake import api
+
+    out = tmp_path / "api.html"
+    report = api.health_report(out, lake, days=7, until=date(2024, 4, 7), sources=[QUIET])
+    assert [s.source_id for s in report.sources] == [QUIET]
+    tree = lxml_html.fromstring(out.read_text("utf-8"))
+    assert [td.text_content() for td in tree.xpath("//table[@id='summary']/tbody/tr/td")][:3] == [
+        QUIET,
+        "ok",
+        "1",
+    ]
+    assert tree.xpath("//figure[@id='chart-landed']//svg")
