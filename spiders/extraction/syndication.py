@@ -168,9 +168,9 @@ def notice_line(line: str) -> bool:
 
 
 def _middle(lines: Sequence[str]) -> set[str]:
-    """Body lines away from the edges: a notice stands first or last, a short paragraph in
-    the middle mentioning machine translation is the article's own text."""
-    return set(lines[2:-3]) if len(lines) > 5 else set()
+    """Body lines but the first and the last: a notice stands first or last, a short
+    paragraph elsewhere mentioning machine translation is the article's own text."""
+    return set(lines[1:-1])
 
 
 def drop_notices(lines: list[str]) -> list[str]:

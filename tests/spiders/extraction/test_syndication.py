@@ -170,6 +170,17 @@ def test_mentioning_machine_translation_is_not_a_notice() -> None:
     long = "Машинный перевод " + "улучшился за последние годы, говорят разработчики. " * 6
     page = Page(f"<html><body><h1>T</h1><p>{long}</p></body></html>", None, None)
     assert says_machine_translated(page, [long]) is None
+    # A short news item about translation software is an article too.
+    brief = [
+        "Google has added Armenian to its translation service.",
+        "Users can now get an automatic translation of web pages into Armenian.",
+        "The company said the quality will improve over time.",
+    ]
+    page = Page(
+        "<html><body>" + "".join(f"<p>{b}</p>" for b in brief) + "</body></html>", None, None
+    )
+    assert says_machine_translated(page, brief) is None
+    assert drop_notices(brief) == brief
     # At an edge of the body, the notice is dropped from the text.
     edged = ["Перевод выполнен автоматически.", *lines]
     assert drop_notices(edged) == lines
