@@ -28,6 +28,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -334,6 +335,17 @@ def _finished(manifest: Manifest) -> datetime:
     return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
 
 
+_RUN_TIME = re.compile(r"^(?:part-)?(\d{8}T\d{6}Z)-")
+
+
+def _written_at(key: str) -> datetime | None:
+    """When the run (or compaction) that wrote `key` started, from the run id in its name."""
+    match = _RUN_TIME.match(key.rsplit("/", 1)[-1])
+    if match is None:
+        return None  # a run id without a time: never taken for an orphan
+    return datetime.strptime(match.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+
+
 def vacuum_source(
     store: Store,
     source_id: str,
@@ -344,8 +356,8 @@ def vacuum_source(
     lease_ttl: float = COMPACT_LEASE_TTL,
 ) -> VacuumResult:
     """Delete files replaced by compactions older than `grace`, and (with `orphans`) files
-    no manifest lists. Holds the landing lease, so no landing's uncommitted files are taken
-    for orphans."""
+    no manifest lists whose run started before `grace` (its id begins with the start time).
+    Holds the landing lease, so no live landing's uncommitted files are taken for orphans."""
     check_segment("source_id", source_id)
     now = now or datetime.now(UTC)
     result = VacuumResult(source_id)
@@ -369,8 +381,12 @@ def vacuum_source(
         result.replaced_waiting = len(waiting & present)
         if orphans:
             for key in sorted(present - listed):
-                store.delete(key)
-                result.orphans_deleted.append(key)
+                written = _written_at(key)
+                # Only files of runs that started before the grace period: a landing that
+                # outlived its lease may still be about to commit a younger one.
+                if written is not None and written <= now - grace:
+                    store.delete(key)
+                    result.orphans_deleted.append(key)
     log.info(
         "vacuumed %s: %d replaced and %d orphan file(s) deleted, %d waiting for the grace period",
         source_id,

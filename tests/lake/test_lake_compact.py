@@ -295,10 +295,16 @@ def test_a_crash_before_the_commit_changes_nothing(lake_uri: str, tmp_path: Path
     assert snapshot(store) == before
     time.sleep(0.6)  # the dead compaction's lease expires
 
-    # The vacuum (under the lease) removes the dead compaction's files; no replaced file goes.
+    # The vacuum (under the lease) removes the dead compaction's files once they are older
+    # than the grace period (by the time in their compaction id); no replaced file goes.
+    assert vacuum_source(store, AM).orphans_deleted == []
+    # A file whose name carries no run time is never taken for an orphan.
+    odd = f"articles/source_id={AM}/published_month=2024-03/part-by-hand-0.parquet"
+    store.put(odd, b"not parquet")
     cleaned = vacuum_source(store, AM, grace=timedelta(0))
     assert cleaned.replaced_deleted == [] and len(cleaned.orphans_deleted) == 3
-    assert sorted(store.list()) == files_before
+    assert sorted(store.list()) == sorted([*files_before, odd])
+    store.delete(odd)
     result = compact_source(store, AM, target_mb=1)
     assert result.files_replaced == 9
     assert snapshot(store) == before
