@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     import duckdb
     from prefect.states import State
 
+    from lake.health import HealthReport, ThresholdsConfig
+
 ADHOC_RUN = "adhoc"
 
 
@@ -163,3 +165,53 @@ def query(sql: str, lake: str | None = None, fmt: str = "table", width: int | No
     from lake import run_query
 
     return run_query(lake, sql, fmt, width=width)
+
+
+def health(
+    lake: str | None = None,
+    *,
+    days: int = 14,
+    until: date | None = None,
+    sources: list[str] | None = None,
+    sources_file: str | Path | None = None,
+    thresholds: str | Path | ThresholdsConfig | None = None,
+) -> HealthReport:
+    """Per-source health of the lake over the `days` days ending `until` (default today, UTC).
+
+    Judges the sources named; else the active sources of `sources_file`; else every source with
+    a run in the lake. `thresholds` is a YAML file of thresholds (lake.health.load_thresholds)
+    or a loaded ThresholdsConfig.
+    """
+    from lake.health import ThresholdsConfig, compute_health, load_thresholds
+
+    config = thresholds if isinstance(thresholds, ThresholdsConfig) else load_thresholds(thresholds)
+    ids: list[str] | None = list(dict.fromkeys(sources)) if sources else None
+    if sources_file is not None:
+        chosen = select_sources(load_sources(sources_file), ids)
+        ids = [s.id for s in chosen if sources or s.status == "active"]
+    return compute_health(lake, days=days, until=until, source_ids=ids, thresholds=config)
+
+
+def health_report(
+    out: str | Path,
+    lake: str | None = None,
+    *,
+    days: int = 14,
+    until: date | None = None,
+    sources: list[str] | None = None,
+    sources_file: str | Path | None = None,
+    thresholds: str | Path | ThresholdsConfig | None = None,
+) -> HealthReport:
+    """Write the health report as one self-contained HTML file (charts inline); returns it."""
+    from newslake.report import render_report
+
+    report = health(
+        lake,
+        days=days,
+        until=until,
+        sources=sources,
+        sources_file=sources_file,
+        thresholds=thresholds,
+    )
+    Path(out).write_text(render_report(report), encoding="utf-8")
+    return report

@@ -535,6 +535,197 @@ def _serve(deployments: list[Any]) -> None:
     prefect_serve(*deployments, print_starting_message=True)
 
 
+class HealthFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+DaysOpt = Annotated[
+    int, typer.Option("--days", min=1, help="Days in the window, ending --until (default 14).")
+]
+UntilOpt = Annotated[
+    str | None,
+    typer.Option("--until", help="Last day of the window, YYYY-MM-DD (default: today, UTC)."),
+]
+HealthSourceOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--source",
+        help="Source id; repeat for several (default: the active sources of --sources-file,"
+        " else every source with a run in the lake).",
+    ),
+]
+ThresholdsOpt = Annotated[
+    Path | None,
+    typer.Option("--thresholds", help="A thresholds YAML file (defaults + per-source overrides)."),
+]
+
+
+def _health_report(
+    lake: str | None,
+    days: int,
+    until: str | None,
+    source: list[str] | None,
+    sources_file: Path | None,
+    thresholds: Path | None,
+) -> Any:
+    """Compute the health report; bad input (thresholds, lake, ids, dates) exits 2."""
+    from lake import LakeError, resolve_uri
+    from lake.health import ThresholdsError, load_thresholds
+    from newslake import api
+
+    last = _parse_day(until, "--until") if until else None
+    try:
+        where = resolve_uri(lake)
+    except LakeError as exc:
+        _fail(str(exc), 2)
+    if where.kind == "local" and where.path is not None and not where.path.exists():
+        _fail(
+            f"no lake at {where.path}: the folder does not exist (use --lake or NEWSLAKE_LAKE)", 2
+        )
+    try:
+        config = load_thresholds(thresholds)
+    except ThresholdsError as exc:
+        for problem in exc.problems:
+            err.print(problem, highlight=False, soft_wrap=True, markup=False)
+        raise typer.Exit(2) from None
+    report = _guard_lake(
+        lambda: api.health(
+            lake,
+            days=days,
+            until=last,
+            sources=source,
+            sources_file=sources_file,
+            thresholds=config,
+        )
+    )
+    if source and sources_file is None:
+        unknown = [s.source_id for s in report.sources if s.first_run is None]
+        if unknown:
+            _fail(
+                ", ".join(f"source {i!r}" for i in unknown)
+                + f" has no run in the lake at {report.lake}",
+                2,
+            )
+    return report
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _print_health(report: Any) -> None:
+    from lake.health import FIELDS
+
+    table = Table(title=f"source health {report.since} – {report.until} · {report.lake}")
+    for column in (
+        "source",
+        "verdict",
+        "runs",
+        "discovered",
+        "attempted",
+        "landed",
+        "landed ratio",
+        "zero days",
+        *FIELDS,
+        "rejects",
+    ):
+        table.add_column(column, justify="left" if column in ("source", "rejects") else "right")
+    for s in report.sources:
+        failing = {c.name for c in s.failing}
+
+        def mark(text: str, check: str, failing: set[str] = failing) -> str:
+            return f"[red]{text}[/red]" if check in failing else text
+
+        table.add_row(
+            s.source_id,
+            "[green]ok[/green]" if s.ok else "[red]FAIL[/red]",
+            str(s.total("runs")),
+            str(s.total("discovered")),
+            str(s.total("attempted")),
+            str(s.total("landed")),
+            mark(_percent(s.landed_ratio), "landed_ratio"),
+            mark(str(len(s.zero_days)), "zero_days"),
+            *(mark(_percent(s.completeness[f]), f"completeness.{f}") for f in FIELDS),
+            ", ".join(f"{reason} {n}" for reason, n in s.rejects.items()) or "—",
+        )
+    out.print(table)
+    days = Table(title="landed / discovered per day (red: a zero-article day)")
+    days.add_column("source")
+    for day in report.days:
+        days.add_column(day.strftime("%m-%d"), justify="right")
+    for s in report.sources:
+        days.add_row(
+            s.source_id,
+            *(
+                f"[red]{d.landed}/{d.discovered}[/red]" if d.zero else f"{d.landed}/{d.discovered}"
+                for d in s.days
+            ),
+        )
+    out.print(days)
+
+
+@app.command()
+def health(
+    lake: LakeOpt = None,
+    days: DaysOpt = 14,
+    until: UntilOpt = None,
+    source: HealthSourceOpt = None,
+    sources_file: SourcesFileOpt = None,
+    thresholds: ThresholdsOpt = None,
+    fmt: Annotated[
+        HealthFormat, typer.Option("--format", help="table or json.")
+    ] = HealthFormat.table,
+) -> None:
+    """Per-source health: discovered vs landed, completeness, rejects, zero-article days.
+
+    Exits 1 when a source is below its thresholds, naming the source and the check.
+    """
+    report = _health_report(lake, days, until, source, sources_file, thresholds)
+    if not source:
+        for sid in report.unused_thresholds:
+            err.print(
+                f"warning: {thresholds}: thresholds for {sid!r}, which has no run in the lake"
+                " (or is not an active source of the sources file)",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+    if fmt is HealthFormat.json:
+        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        _print_health(report)
+    for problem in report.problems():
+        err.print(f"below threshold: {problem}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(1 if report.failing else 0)
+
+
+@app.command()
+def report(
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the HTML report.")],
+    lake: LakeOpt = None,
+    days: DaysOpt = 14,
+    until: UntilOpt = None,
+    source: HealthSourceOpt = None,
+    sources_file: SourcesFileOpt = None,
+    thresholds: ThresholdsOpt = None,
+) -> None:
+    """Write the health report as one self-contained HTML file with charts."""
+    from newslake.report import render_report
+
+    health_report = _health_report(lake, days, until, source, sources_file, thresholds)
+    try:
+        out_file.write_text(render_report(health_report), encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {out_file}: {exc.strerror or exc}", 2)
+    failing = len(health_report.failing)
+    out.print(
+        f"wrote {out_file}: {len(health_report.sources)} source(s),"
+        f" {failing} below threshold, {health_report.since} – {health_report.until}",
+        highlight=False,
+    )
+
+
 def main() -> None:
     from flows.runtime import prefect_defaults
 
