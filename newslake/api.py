@@ -105,6 +105,54 @@ def backfill(
     return state
 
 
+def compact(
+    lake: str | None = None,
+    sources: list[str] | None = None,
+    target_mb: float | None = None,
+    vacuum: bool = True,
+) -> State:
+    """Run the compaction flow: merge each source's small files into files of about
+    `target_mb` MB (default 128), then delete files replaced more than a day ago."""
+    from flows.compact import compact_flow
+    from lake import resolve_uri
+    from lake.compact import DEFAULT_TARGET_MB
+
+    resolve_uri(lake)  # refuse a URI with credentials before Prefect records it as a parameter
+    state: State = compact_flow(
+        lake=lake,
+        sources=sources,
+        target_mb=target_mb or DEFAULT_TARGET_MB,
+        vacuum=vacuum,
+        return_state=True,
+    )
+    return state
+
+
+def reparse(
+    source: str,
+    since: date | None = None,
+    until: date | None = None,
+    sources_file: str | Path | None = None,
+    lake: str | None = None,
+) -> State:
+    """Run the re-parse flow: re-extract the source's raw captures with the current extractor,
+    offline, landing a new version only where the row changed. The window (inclusive) is on
+    the publication day; undated articles by their capture day."""
+    from flows.reparse import reparse_flow
+    from lake import resolve_uri
+
+    resolve_uri(lake)  # refuse a URI with credentials before Prefect records it as a parameter
+    state: State = reparse_flow(
+        source=source,
+        since=since,
+        until=until,
+        sources_file=str(sources_file) if sources_file else None,
+        lake=lake,
+        return_state=True,
+    )
+    return state
+
+
 def connect(lake: str | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with the views articles, article_versions, rejects and runs."""
     from lake import connect as lake_connect

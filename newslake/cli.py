@@ -260,6 +260,133 @@ def query(
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
+def _lake_store(lake: str | None) -> Any:
+    """The lake's store; exit 2 on a bad URI or a local folder that does not exist."""
+    from lake import LakeError, open_store
+
+    try:
+        store = open_store(lake)
+    except LakeError as exc:
+        _fail(str(exc), 2)
+    path = getattr(store, "root", None)
+    if path is not None and not path.exists():
+        _fail(f"no lake at {path}: the folder does not exist (use --lake or NEWSLAKE_LAKE)", 2)
+    return store
+
+
+def _lake_sources(store: Any, source_ids: list[str] | None) -> list[str]:
+    """Sources with runs in the lake (those asked for); exit 2 naming any the lake lacks."""
+    from lake.compact import lake_source_ids
+
+    known = _guard_lake(lambda: lake_source_ids(store))
+    missing = [s for s in source_ids or [] if s not in known]
+    if missing:
+        _fail(f"no runs of source(s) {', '.join(missing)} in {store.uri}", 2)
+    return list(source_ids) if source_ids else known
+
+
+@app.command()
+def compact(
+    lake: LakeOpt = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="Source id; repeat for several (default: all in the lake)."),
+    ] = None,
+    target_mb: Annotated[
+        float, typer.Option("--target-mb", help="Size of the merged files, in MB.")
+    ] = 128.0,
+    no_vacuum: Annotated[
+        bool, typer.Option("--no-vacuum", help="Keep replaced files (no vacuum step).")
+    ] = False,
+) -> None:
+    """Merge each partition's small files into files of about --target-mb; queries see no change.
+
+    Files replaced more than 24 hours ago (by an earlier compaction) are then deleted.
+    """
+    from newslake import api
+
+    if not target_mb > 0:
+        _fail(f"--target-mb {target_mb}: must be positive", 2)
+    store = _lake_store(lake)
+    sources = _lake_sources(store, source)
+    state = _guard_lake(
+        lambda: api.compact(
+            lake=store.uri, sources=sources, target_mb=target_mb, vacuum=not no_vacuum
+        )
+    )
+    summary = state.result(raise_on_failure=False)
+    if isinstance(summary, BaseException) or not hasattr(summary, "table"):
+        _fail(f"the compaction failed: {state.message or summary}", 1)
+    columns = (
+        "partitions",
+        "files_replaced",
+        "files_written",
+        "rows",
+        "duplicates_dropped",
+        "deleted_replaced",
+        "deleted_orphans",
+    )
+    table = Table(title=f"compaction of {summary.lake}")
+    table.add_column("source")
+    table.add_column("status")
+    for column in columns:
+        table.add_column(column.replace("_", " "), justify="right")
+    rows = summary.table()
+    for row in rows:
+        table.add_row(row["source"], row["status"], *(str(row.get(c, "—")) for c in columns))
+    out.print(table)
+    for row in rows:
+        if row.get("error"):
+            err.print(f"{row['source']}: {row['error']}", markup=False, soft_wrap=True)
+    raise typer.Exit(0 if state.is_completed() else 1)
+
+
+@app.command()
+def reparse(
+    source: Annotated[str, typer.Option("--source", help="Source id.")],
+    since: Annotated[
+        str | None, typer.Option("--since", help="First publication day, YYYY-MM-DD.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Last publication day, YYYY-MM-DD.")
+    ] = None,
+    sources_file: SourcesFileOpt = None,
+    lake: LakeOpt = None,
+) -> None:
+    """Re-extract a source's raw captures with the current extractor, without the network.
+
+    A new version lands only where the extracted row changed. --since/--until select articles
+    by publication day (undated articles, and pages that are not articles, by capture day).
+    """
+    from lake.raw import raw_captures
+    from newslake import api
+
+    first = _parse_day(since, "--since") if since else None
+    last = _parse_day(until, "--until") if until else None
+    if first and last and last < first:
+        _fail(f"--until {until} is before --since {since}", 2)
+    _sources(sources_file, [source])
+    store = _lake_store(lake)
+    if not _guard_lake(lambda: raw_captures(store, source)):
+        _fail(f"no raw captures of source {source} in {store.uri}", 2)
+    state = _guard_lake(
+        lambda: api.reparse(source, first, last, sources_file=sources_file, lake=store.uri)
+    )
+    summary = state.result(raise_on_failure=False)
+    if isinstance(summary, BaseException) or not hasattr(summary, "table"):
+        _fail(f"the re-parse failed: {state.message or summary}", 1)
+    from flows.reparse import COUNTS
+
+    table = Table(title=f"re-parse {summary.run_id} → {summary.lake}")
+    table.add_column("source")
+    for column in COUNTS:
+        table.add_column(column.replace("_", " "), justify="right")
+    for row in summary.table():
+        table.add_row(row["source"], *(str(row[c]) for c in COUNTS))
+    out.print(table)
+    raise typer.Exit(0 if state.is_completed() else 1)
+
+
 @sources_app.command("list")
 def sources_list(
     sources_file: SourcesFileOpt = None,

@@ -11,7 +11,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    ArtifactFilterKey,
+)
 
 from flows.crawl import RunSummary, backfill_flow, crawl_flow
 from lake import LakeError, connect, run_query
@@ -84,8 +88,10 @@ def test_crawl_lands_each_article_once_and_a_rerun_fetches_nothing_new(
 
     with get_client(sync_client=True) as client:
         [artifact] = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["crawl-counts"])),
-            limit=1,
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=["crawl-counts"]),
+                flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id]),
+            ),
         )
     table = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
     assert [(row["source"], row["landed"]) for row in table] == [
