@@ -123,6 +123,10 @@ def _caption_element(img: HtmlElement) -> HtmlElement | None:
         if holder.tag == "a":
             holder = holder.getparent()
             continue
+        # A block holding other images holds their captions too: climbing further would
+        # give a caption-less thumbnail the caption of the next photo.
+        if any(other is not img for other in holder.iter("img")):
+            break
         for element in holder.iter():
             if element is img or element.tag in ("img", "a", "picture", "source"):
                 continue

@@ -187,8 +187,9 @@ BOILERPLATE_LINE = re.compile(
     r"կիսվել:?|paylaş:?|გაზიარება:?|"
     r"top of page|bottom of page|\d+\s*мин\.? чтения|\d+ min(?:ute)? read|"
     r"нет описания\.?|"
-    r"if you found a typo.*ctrl\s*\+\s*enter.*|.*выделите (?:его|её|ее|текст) и нажмите "
-    r"ctrl\s*\+\s*enter.*|"
+    # "Found a typo? Select it and press Ctrl+Enter", in whatever language: a short line
+    # naming the key chord is the notice, not the story.
+    r"(?=.{0,300}$).*ctrl\s*\+\s*enter.*|"
     r"advertisement|реклама|գովազդ|reklam|რეკლამა|"
     r"subscribe to our (?:newsletter|channel).*|подписывайтесь на (?:наш|нас).*|"
     r"stay up[- ]to[- ]date with (?:more |the latest )?news (?:at|on|in) .*|"
@@ -212,7 +213,18 @@ DATE_CLASS_WORDS = (
     *("byline", "info"),
 )
 # A standfirst, alone or as the last part of a compound class ("article__lead").
-SUBTITLE_CLASS_WORDS = ("lead", "standfirst", "subtitle", "sub-title", "intro", "lede", "dek")
+# "announce-text" is Russian-language CMSes' name for it (анонс); their bare "announce" block
+# is the lead photo.
+SUBTITLE_CLASS_WORDS = (
+    "lead",
+    "standfirst",
+    "subtitle",
+    "sub-title",
+    "intro",
+    "lede",
+    "dek",
+    "announce-text",
+)
 # A byline ("post-author", "author-name", "byline").
 AUTHOR_CLASS_WORDS = ("author", "authors", "author-name", "byline")
 # Blocks pruned from the text before trafilatura runs (menus, footers and navigation it

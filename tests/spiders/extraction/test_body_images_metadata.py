@@ -122,6 +122,21 @@ def test_images_lead_first_deduplicated_without_icons() -> None:
     assert "A. Photo: Xavier" in texts
 
 
+def test_a_photo_without_caption_does_not_take_the_next_photos_caption() -> None:
+    page = _page(
+        '<div class="entry-content"><p><img src="/img/lead.jpg" width="800"></p>'
+        "<p>Text of the article.</p>"
+        '<figure class="wp-caption"><img src="/img/hall.jpg" width="800">'
+        '<figcaption class="wp-caption-text">The hall. Photo: Nino B.</figcaption></figure>'
+        "</div>"
+    )
+    images, _ = article_images(page)
+    assert images == [
+        {"url": "https://example.am/img/lead.jpg", "caption": None, "credit": None},
+        {"url": "https://example.am/img/hall.jpg", "caption": "The hall.", "credit": "Nino B"},
+    ]
+
+
 def test_title_site_suffix() -> None:
     names = {"araratcourier", "newsam"}
     assert strip_site_name("Deal signed - Ararat Courier", names) == "Deal signed"
