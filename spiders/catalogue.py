@@ -273,6 +273,8 @@ class Source(BaseModel):
     exclude_url_patterns: list[str] = Field(default_factory=list)
     status: Literal["active", "defunct", "blocked"] = "active"
     status_note: str | None = None
+    # The outlet's founding date: an earlier date on its pages is a parsing error.
+    date_floor: date | None = None
     editions: list[Edition] = Field(default_factory=list)
     archives: list[Archive] = Field(default_factory=list)
     wordpress_api: WordPressApi | None = None

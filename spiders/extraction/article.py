@@ -55,13 +55,15 @@ def extract_article(
     relative dates ("2 hours ago"). `mirrors` are the listed mirror hosts (default: the bundled
     catalogue's, loaded once); a page on a machine-translation mirror is flagged
     `machine_translated`. `date_floor` is the earliest plausible date (default
-    $NEWSLAKE_DATE_FLOOR, else 1990-01-01). Raises NotAnArticle for section, tag, index, error and
+    the source's `date_floor`, else $NEWSLAKE_DATE_FLOOR, else 1990-01-01). Raises NotAnArticle for section, tag, index, error and
     other non-article pages.
     """
     now = fetched_at or datetime.now(UTC)
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     source_languages = tuple(source.languages) if source else ()
+    if date_floor is None and source is not None:
+        date_floor = source.date_floor
     ctx = dates.context(source.zone if source else UTC, source_languages, now, date_floor)
 
     page = Page(to_text(html, headers), url, headers)

@@ -307,3 +307,29 @@ def test_the_year_less_date_nearest_the_headline_wins() -> None:
         "14:35, 23 мая",
         datetime(2024, 5, 23, 10, 35, tzinfo=UTC),
     )
+
+
+def test_a_sources_founding_date_is_its_floor() -> None:
+    from spiders.catalogue import parse_sources
+    from spiders.extraction import extract_article
+
+    [source] = parse_sources(
+        "sources:\n  - {id: young, name: Young, homepage: 'https://young.example/', country: AM,"
+        " languages: [en], timezone: Asia/Yerevan, date_floor: 2015-03-01}\n",
+        "test",
+    )
+    text = " ".join(["The regional council met on Monday to discuss the new water tariffs."] * 5)
+    html = (
+        '<html lang="en"><head><meta property="article:published_time"'
+        ' content="2012-05-12T10:00:00Z"></head><body><article><h1>Council meets</h1>'
+        f'<time datetime="2024-05-12T14:35:00+04:00">12 May 2024</time><p>{text}</p>'
+        "</article></body></html>"
+    )
+    fetched = datetime(2024, 6, 1, tzinfo=UTC)
+    young = extract_article(html, "https://young.example/a/1", source=source, fetched_at=fetched)
+    assert (young["published_at"], young["published_at_source"]) == (
+        datetime(2024, 5, 12, 10, 35, tzinfo=UTC),
+        "time",
+    )
+    anyone = extract_article(html, "https://young.example/a/1", fetched_at=fetched)
+    assert anyone["published_at"] == datetime(2012, 5, 12, 10, 0, tzinfo=UTC)
