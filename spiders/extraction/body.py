@@ -12,6 +12,9 @@ from lxml.etree import _Element
 from trafilatura import bare_extraction
 from trafilatura.settings import Extractor
 
+from spiders.extraction.body_container import merge_split_containers
+from spiders.extraction.body_header import drop_header_lines, header_block_text
+from spiders.extraction.body_links import anchor_texts, drop_link_lines
 from spiders.extraction.page import Page, collapse
 from spiders.extraction.vocab import AUTHOR_PREFIX, BOILERPLATE_LINE, READ_ALSO
 
@@ -81,12 +84,17 @@ def _lines(element: _Element) -> Iterator[str]:
 
 
 def raw_paragraphs(page: Page) -> list[str]:
-    """trafilatura's content of the page as paragraph lines, before our own cleaning."""
+    """trafilatura's content of the page as paragraph lines, without what the page's
+    structure shows is not article text (the header block above the text, lists of links);
+    the rules' own cleaning (clean_paragraphs) comes after."""
     # Chrome we recognise is marked on the shared tree and pruned from trafilatura's copy.
     for element in page.chrome_elements:
         element.set(_CHROME_MARK, "1")
     document = bare_extraction(
-        page.tree, url=page.url, options=_extractor(page.url), prune_xpath=[_CHROME_XPATH]
+        merge_split_containers(page.tree),
+        url=page.url,
+        options=_extractor(page.url),
+        prune_xpath=[_CHROME_XPATH],
     )
     if document is None or isinstance(document, dict) or document.body is None:
         return []
@@ -97,7 +105,8 @@ def raw_paragraphs(page: Page) -> list[str]:
         lines.extend(_lines(element))
         if element.tail and element.tail.strip():
             lines.append(collapse(element.tail))
-    return lines
+    lines = drop_header_lines(lines, header_block_text(page.h1))
+    return drop_link_lines(lines, anchor_texts(page.body_element))
 
 
 def _key(text: str) -> str:

@@ -1,0 +1,73 @@
+"""Lines made of links: lists of other articles that trafilatura keeps with the text.
+
+trafilatura drops link-dense blocks, but a "more stories" list inside the article container,
+or a teaser whose headline and summary are one link, comes through as ordinary lines. A line
+is measured by how much of it is the text of some link on the page (links of fewer than
+_MIN_ANCHOR characters are not counted: "here", "Reuters" and one-word links inside a
+sentence say nothing about the line).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from lxml.html import HtmlElement
+
+from spiders.extraction.page import collapse, iter_text
+
+_MIN_ANCHOR = 12
+# A line at least this much link text is a link line.
+LINK_LINE_SHARE = 0.6
+# This many link lines in a row are a list of links, wherever it stands.
+LINK_RUN = 3
+_URL_LIKE = re.compile(r"^(?:https?://|www\.)\S+$")
+
+
+def anchor_texts(root: HtmlElement) -> list[str]:
+    """Distinct texts of the links under `root`, at least _MIN_ANCHOR characters, longest
+    first."""
+    found: set[str] = set()
+    for anchor in root.iter("a"):
+        text = collapse("".join(iter_text(anchor)))
+        if len(text) >= _MIN_ANCHOR:
+            found.add(text)
+    return sorted(found, key=len, reverse=True)
+
+
+def link_share(line: str, anchors: Sequence[str]) -> float:
+    """Share of `line`'s characters that belong to link texts."""
+    covered = bytearray(len(line))
+    for anchor in anchors:
+        if len(anchor) > len(line):
+            continue
+        start = line.find(anchor)
+        while start >= 0:
+            covered[start : start + len(anchor)] = b"\1" * len(anchor)
+            start = line.find(anchor, start + len(anchor))
+    return covered.count(1) / len(line) if line else 0.0
+
+
+def drop_link_lines(lines: list[str], anchors: Sequence[str]) -> list[str]:
+    """`lines` without the link lists: runs of LINK_RUN or more link lines, and the link
+    lines that end the text. A bare URL printed as its own link is article text (a source
+    list), not a teaser."""
+    if not anchors or not lines:
+        return lines
+    is_link = [
+        not _URL_LIKE.match(line) and link_share(line, anchors) >= LINK_LINE_SHARE for line in lines
+    ]
+    drop = [False] * len(lines)
+    index = 0
+    while index < len(lines):
+        end = index
+        while end < len(lines) and is_link[end]:
+            end += 1
+        if end - index >= LINK_RUN:
+            drop[index:end] = [True] * (end - index)
+        index = max(end, index + 1)
+    end = len(lines)
+    while end > 1 and is_link[end - 1]:
+        end -= 1
+        drop[end] = True
+    return [line for line, dropped in zip(lines, drop, strict=True) if not dropped]
