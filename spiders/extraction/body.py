@@ -15,6 +15,7 @@ from trafilatura.settings import Extractor
 from spiders.extraction.body_container import merge_split_containers
 from spiders.extraction.body_header import drop_header_lines, header_block_text
 from spiders.extraction.body_links import anchor_texts, drop_link_lines
+from spiders.extraction.body_tail import drop_sign_off
 from spiders.extraction.page import Page, collapse
 from spiders.extraction.vocab import AUTHOR_PREFIX, BOILERPLATE_LINE, READ_ALSO
 
@@ -156,8 +157,13 @@ def clean_paragraphs(
         out.pop(0)
     # A heading with nothing after it (a sidebar's "Latest news" whose links were dropped) is
     # not article text.
-    while out and (is_header(out[-1]) or _HEADING_LIKE.match(out[-1])):
-        out.pop()
+    # The sign-off block, and headings or byline lines left at the end above it.
+    size = -1
+    while size != len(out):
+        size = len(out)
+        out = drop_sign_off(out)
+        while out and (is_header(out[-1]) or _HEADING_LIKE.match(out[-1])):
+            out.pop()
     edge = min(3, len(out))
     return [
         line
