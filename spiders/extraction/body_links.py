@@ -21,6 +21,10 @@ _MIN_ANCHOR = 12
 LINK_LINE_SHARE = 0.6
 # This many link lines in a row are a list of links, wherever it stands.
 LINK_RUN = 3
+# A "line" this long that is this much link text is a page's navigation read as one
+# paragraph (menus, archive lists): not an article's text.
+DUMP_LINE = 1500
+DUMP_SHARE = 1 / 3
 _URL_LIKE = re.compile(r"^(?:https?://|www\.)\S+$")
 
 
@@ -71,3 +75,15 @@ def drop_link_lines(lines: list[str], anchors: Sequence[str]) -> list[str]:
         end -= 1
         drop[end] = True
     return [line for line, dropped in zip(lines, drop, strict=True) if not dropped]
+
+
+def is_navigation_dump(lines: Sequence[str], anchors: Sequence[str]) -> bool:
+    """True when most of the text is in navigation dumps (DUMP_LINE characters or more, at
+    least DUMP_SHARE link text)."""
+    total = sum(len(line) for line in lines)
+    dumped = sum(
+        len(line)
+        for line in lines
+        if len(line) >= DUMP_LINE and link_share(line, anchors) >= DUMP_SHARE
+    )
+    return total > 0 and dumped * 2 > total

@@ -8,7 +8,12 @@ from lxml.html import fromstring
 from spiders.extraction.body import raw_paragraphs
 from spiders.extraction.body_container import merge_split_containers
 from spiders.extraction.body_header import drop_header_lines, header_block_text
-from spiders.extraction.body_links import anchor_texts, drop_link_lines, link_share
+from spiders.extraction.body_links import (
+    anchor_texts,
+    drop_link_lines,
+    is_navigation_dump,
+    link_share,
+)
 from spiders.extraction.page import Page
 
 _PARA = "This sentence is long enough to count as a real paragraph of article text here. "
@@ -172,3 +177,22 @@ def test_next_story_is_not_a_part() -> None:
         "</body></html>"
     )
     assert merge_split_containers(tree) is tree
+
+
+def test_navigation_dump() -> None:
+    menu = " ".join(f"Menu entry number {n}" for n in range(100))
+    anchors = [f"Menu entry number {n}" for n in range(100)]
+    assert is_navigation_dump([menu], anchors)
+    assert is_navigation_dump([menu, "Short text."], anchors)
+    assert not is_navigation_dump([menu[:1000]], anchors)
+    assert not is_navigation_dump([], anchors)
+
+
+def test_loose_text_beside_a_menu_dump() -> None:
+    menu = "".join(f'<a href="/s{n}">Section link number {n}</a> ' for n in range(120))
+    text = "The clinic reported that two of its five cars were broken into overnight. " * 5
+    html = (
+        f'<html><body><div class="col"><div>{menu}</div></div>'
+        f'<div class="col-9"><img src="a.jpg">{text}<br><br></div></body></html>'
+    )
+    assert raw_paragraphs(Page(html, None, None)) == [text.strip()]
