@@ -119,7 +119,7 @@ def raw_paragraphs(page: Page) -> list[str]:
     # Chrome we recognise is marked on the shared tree and pruned from trafilatura's copy.
     for element in page.chrome_elements:
         element.set(_CHROME_MARK, "1")
-    lines = _trafilatura_lines(merge_split_containers(page.tree), page.url)
+    lines = _trafilatura_lines(merge_split_containers(page), page.url)
     anchors = anchor_texts(page.body_element)
     if is_navigation_dump(lines, anchors):
         # trafilatura read the menus (the text is loose in a layout block it does not

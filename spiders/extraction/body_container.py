@@ -13,32 +13,19 @@ from copy import deepcopy
 
 from lxml.etree import XPath
 from lxml.html import HtmlElement
-from trafilatura.xpaths import BODY_XPATH
 
-from spiders.extraction.page import has_text
+from spiders.extraction.page import CONTENT_XPATH, Page, has_text
 
 # A later part with less text than this is a stub (an empty "truncation" block), not text.
 _MIN_PART_CHARS = 200
-
-
-def _every_match(expression: XPath) -> XPath:
-    """The expression without its final "[1]" (the first match among siblings), so sibling
-    parts are found too."""
-    path = expression.path.rstrip()
-    if path.endswith("[1]") and not path.endswith(")[1]"):
-        return XPath(path[: -len("[1]")], namespaces={"re": "http://exslt.org/regular-expressions"})
-    return expression
-
-
-_EXPRESSIONS = [_every_match(expression) for expression in BODY_XPATH]
 _H1_BEFORE = XPath("count(preceding::h1)")
 
 
-def _parts(tree: HtmlElement) -> list[HtmlElement]:
-    """The container trafilatura would read first and the later blocks of the same tag and
-    class, outside it and outside each other, in document order ([] when there are none)."""
-    for expression in _EXPRESSIONS:
-        found = [e for e in expression(tree) if isinstance(e, HtmlElement)]
+def split_parts(page: Page) -> list[HtmlElement]:
+    """The container trafilatura reads first and the later blocks of the same tag and class,
+    outside it and outside each other, in document order ([] when there are none)."""
+    for index in range(len(CONTENT_XPATH)):
+        found = page.content_matches(index)
         if not found:
             continue
         first = found[0]
@@ -59,13 +46,16 @@ def _parts(tree: HtmlElement) -> list[HtmlElement]:
     return []
 
 
-def merge_split_containers(tree: HtmlElement) -> HtmlElement:
-    """`tree` itself when the article container is in one piece, else a copy whose first
+def merge_split_containers(page: Page) -> HtmlElement:
+    """The page's tree when the article container is in one piece, else a copy whose first
     container holds the children of every part (the shared tree is never changed)."""
-    if not _parts(tree):
-        return tree
-    copy = deepcopy(tree)
-    first, *rest = _parts(copy)
+    parts = split_parts(page)
+    if not parts:
+        return page.tree
+    root = page.tree.getroottree()
+    paths = [root.getpath(part) for part in parts]
+    copy = deepcopy(page.tree)
+    first, *rest = (copy.xpath(path)[0] for path in paths)
     for part in rest:
         if part.text and part.text.strip():
             # Loose text at the start of a part becomes a paragraph of its own.

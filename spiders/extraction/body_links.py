@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from lxml.html import HtmlElement
 
-from spiders.extraction.page import collapse, iter_text
+from spiders.extraction.page import collapse
 
 _MIN_ANCHOR = 12
 # A line at least this much link text is a link line.
@@ -33,7 +33,10 @@ def anchor_texts(root: HtmlElement) -> list[str]:
     first."""
     found: set[str] = set()
     for anchor in root.iter("a"):
-        text = collapse("".join(iter_text(anchor)))
+        raw = anchor.text_content()
+        if len(raw) < _MIN_ANCHOR:  # collapsing only shortens it
+            continue
+        text = collapse(raw)
         if len(text) >= _MIN_ANCHOR:
             found.add(text)
     return sorted(found, key=len, reverse=True)
@@ -58,6 +61,10 @@ def drop_link_lines(lines: list[str], anchors: Sequence[str]) -> list[str]:
     list), not a teaser."""
     if not anchors or not lines:
         return lines
+    # Most links of a page are not in its text: one pass over the whole text finds the few
+    # that are.
+    text = "\n".join(lines)
+    anchors = [anchor for anchor in anchors if anchor in text]
     is_link = [
         not _URL_LIKE.match(line) and link_share(line, anchors) >= LINK_LINE_SHARE for line in lines
     ]
@@ -81,6 +88,8 @@ def is_navigation_dump(lines: Sequence[str], anchors: Sequence[str]) -> bool:
     """True when most of the text is in navigation dumps (DUMP_LINE characters or more, at
     least DUMP_SHARE link text)."""
     total = sum(len(line) for line in lines)
+    if not any(len(line) >= DUMP_LINE for line in lines):
+        return False
     dumped = sum(
         len(line)
         for line in lines

@@ -45,8 +45,9 @@ def test_split_containers_are_read_as_one() -> None:
 
 
 def test_merge_leaves_the_shared_tree_alone() -> None:
-    tree = Page(SPLIT, None, None).tree
-    merged = merge_split_containers(tree)
+    page = Page(SPLIT, None, None)
+    tree = page.tree
+    merged = merge_split_containers(page)
     assert merged is not tree
     parts = merged.xpath('//div[@class="article__body"]')
     assert [len(part.findall("p")) for part in parts] == [4, 0, 0]
@@ -58,19 +59,23 @@ def test_merge_leaves_the_shared_tree_alone() -> None:
 
 
 def test_one_container_is_not_copied() -> None:
-    tree = fromstring(
-        f'<html><body><div class="article__body">{_paragraphs("x", 2)}</div></body></html>'
+    page = Page(
+        f'<html><body><div class="article__body">{_paragraphs("x", 2)}</div></body></html>',
+        None,
+        None,
     )
-    assert merge_split_containers(tree) is tree
+    assert merge_split_containers(page) is page.tree
 
 
 def test_nested_matches_are_not_parts() -> None:
-    tree = fromstring(
+    page = Page(
         '<html><body><div class="article-body">'
         f'<div class="article-body">{_paragraphs("inner", 2)}</div>'
-        "</div></body></html>"
+        "</div></body></html>",
+        None,
+        None,
     )
-    assert merge_split_containers(tree) is tree
+    assert merge_split_containers(page) is page.tree
 
 
 HEADER = (
@@ -170,13 +175,15 @@ def test_short_link_runs_and_urls_stay() -> None:
 
 
 def test_next_story_is_not_a_part() -> None:
-    tree = fromstring(
+    page = Page(
         "<html><body>"
         f'<h1>First story</h1><div class="article-body">{_paragraphs("one", 2)}</div>'
         f'<h1>Next story</h1><div class="article-body">{_paragraphs("two", 2)}</div>'
-        "</body></html>"
+        "</body></html>",
+        None,
+        None,
     )
-    assert merge_split_containers(tree) is tree
+    assert merge_split_containers(page) is page.tree
 
 
 def test_navigation_dump() -> None:
