@@ -81,7 +81,12 @@ def drop_link_lines(lines: list[str], anchors: Sequence[str]) -> list[str]:
     while end > 1 and is_link[end - 1]:
         end -= 1
         drop[end] = True
-    return [line for line, dropped in zip(lines, drop, strict=True) if not dropped]
+    kept = [line for line, dropped in zip(lines, drop, strict=True) if not dropped]
+    # Links making up most of the text are the article's own (a link-rich post), not a list
+    # beside it.
+    if sum(len(line) for line in kept) * 2 < sum(len(line) for line in lines):
+        return lines
+    return kept
 
 
 def is_navigation_dump(lines: Sequence[str], anchors: Sequence[str]) -> bool:

@@ -203,3 +203,9 @@ def test_loose_text_beside_a_menu_dump() -> None:
         f'<div class="col-9"><img src="a.jpg">{text}<br><br></div></body></html>'
     )
     assert raw_paragraphs(Page(html, None, None)) == [text.strip()]
+
+
+def test_link_lines_making_most_of_the_text_stay() -> None:
+    anchors = ["First linked line of text", "Second linked line of text", "Third linked line"]
+    lines = ["Intro.", *anchors]
+    assert drop_link_lines(lines, anchors) == lines
