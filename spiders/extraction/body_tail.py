@@ -26,6 +26,8 @@ SIGN_OFF = re.compile(
     r"\btell us what you think\b|\bsend us (?:your|a)\b|"
     # affiliate disclosures
     r"\bbuy something through\b|\baffiliate (?:links?|commission)\b|"
+    # comment sections
+    r"\bcoment[áa]rios\b|\bcommenti\b|\bkommentare\b|\bкомментари|\bcommentaires\b|"
     # copyright
     r"\ball rights reserved\b|\bcopyright\b|©|ⓒ|"
     # Russian, Portuguese, Spanish, Italian, German, French
@@ -40,13 +42,29 @@ SIGN_OFF = re.compile(
 )
 
 
+# A tag list's label, alone on its line or before the tags ("Tags: a, b").
+TAG_LABEL = re.compile(
+    r"^(?:tags?|keywords|related topics|topics|теги|метки|ключевые слова|etiquetas|"
+    r"palavras-chave|schlagw[öo]rter|parole chiave|mots-cl[ée]s)\s*(?::|$)",
+    re.IGNORECASE,
+)
+
+
 def is_sign_off(line: str) -> bool:
-    return len(line) <= SIGN_OFF_MAX and SIGN_OFF.search(line) is not None
+    return len(line) <= SIGN_OFF_MAX and (
+        SIGN_OFF.search(line) is not None or TAG_LABEL.match(line) is not None
+    )
 
 
 def drop_sign_off(lines: Sequence[str]) -> list[str]:
-    """`lines` without the sign-off lines that end them (the first line always stays)."""
+    """`lines` without the sign-off lines that end them, and a tag list there (the first line
+    always stays)."""
     end = len(lines)
-    while end > 1 and is_sign_off(lines[end - 1]):
-        end -= 1
+    while end > 1:
+        if is_sign_off(lines[end - 1]):
+            end -= 1
+        elif end > 2 and TAG_LABEL.fullmatch(lines[end - 2].strip()):
+            end -= 2  # a tag label alone and the tags under it
+        else:
+            break
     return list(lines[:end])

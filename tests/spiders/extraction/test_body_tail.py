@@ -34,3 +34,17 @@ def test_only_the_closing_run_goes() -> None:
 def test_heading_above_the_sign_off_goes_too() -> None:
     lines = [TEXT, "Stay informed", "Sign up for our newsletter to get the news first."]
     assert clean_paragraphs(lines) == [TEXT]
+
+
+def test_tag_list_and_comment_notice_at_the_end() -> None:
+    lines = [
+        TEXT,
+        "Tags",
+        "stock car 2018, stock car brasil, interlagos",
+        "ATENÇÃO: Comentários ofensivos não serão aprovados pelo moderador.",
+    ]
+    assert drop_sign_off(lines) == [TEXT]
+    assert drop_sign_off([TEXT, "Tags: budget, council, schools"]) == [TEXT]
+    # A list of names is not a tag list without its label.
+    credits = [TEXT, "STAFF", "Director_Oh, Writer_Kyeong, Composer_Kim, Lighting_Sin"]
+    assert drop_sign_off(credits) == credits
