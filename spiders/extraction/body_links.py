@@ -25,6 +25,9 @@ LINK_RUN = 3
 # paragraph (menus, archive lists): not an article's text.
 DUMP_LINE = 1500
 DUMP_SHARE = 1 / 3
+# A promo set in capitals ("CLICK HERE TO GET THE APP", a shouted related headline) that is
+# all link is never article text; a capitalised link inside text is rarer than a promo.
+PROMO_SHARE = 0.9
 _URL_LIKE = re.compile(r"^(?:https?://|www\.)\S+$")
 
 
@@ -55,6 +58,12 @@ def link_share(line: str, anchors: Sequence[str]) -> float:
     return covered.count(1) / len(line) if line else 0.0
 
 
+def _shouted(line: str) -> bool:
+    """Three words or more, set in capitals."""
+    letters = [ch for ch in line if ch.isalpha()]
+    return len(line.split()) >= 3 and bool(letters) and all(ch.isupper() for ch in letters)
+
+
 def drop_link_lines(lines: list[str], anchors: Sequence[str]) -> list[str]:
     """`lines` without the link lists: runs of LINK_RUN or more link lines, and the link
     lines that end the text. A bare URL printed as its own link is article text (a source
@@ -65,9 +74,8 @@ def drop_link_lines(lines: list[str], anchors: Sequence[str]) -> list[str]:
     # that are.
     text = "\n".join(lines)
     anchors = [anchor for anchor in anchors if anchor in text]
-    is_link = [
-        not _URL_LIKE.match(line) and link_share(line, anchors) >= LINK_LINE_SHARE for line in lines
-    ]
+    shares = [0.0 if _URL_LIKE.match(line) else link_share(line, anchors) for line in lines]
+    is_link = [share >= LINK_LINE_SHARE for share in shares]
     drop = [False] * len(lines)
     index = 0
     while index < len(lines):
@@ -77,6 +85,9 @@ def drop_link_lines(lines: list[str], anchors: Sequence[str]) -> list[str]:
         if end - index >= LINK_RUN:
             drop[index:end] = [True] * (end - index)
         index = max(end, index + 1)
+    for position, (line, share) in enumerate(zip(lines, shares, strict=True)):
+        if share >= PROMO_SHARE and _shouted(line):
+            drop[position] = True
     end = len(lines)
     while end > 1 and is_link[end - 1]:
         end -= 1

@@ -209,3 +209,14 @@ def test_link_lines_making_most_of_the_text_stay() -> None:
     anchors = ["First linked line of text", "Second linked line of text", "Third linked line"]
     lines = ["Intro.", *anchors]
     assert drop_link_lines(lines, anchors) == lines
+
+
+def test_shouted_link_promos_go() -> None:
+    anchors = ["CLICK HERE TO GET THE NEWS APP", "Council budget"]
+    lines = [
+        "Article text about the council budget.",
+        "CLICK HERE TO GET THE NEWS APP",
+        "More article text.",
+        "NASA",
+    ]
+    assert drop_link_lines(lines, anchors) == [lines[0], lines[2], lines[3]]
