@@ -53,10 +53,16 @@ def drop_header_lines(lines: Sequence[str], header: str) -> list[str]:
     if not header:
         return list(lines)
     block = _key(header)
-    inside = [_key(line) in block for line in lines]
+
+    def inside(line: str) -> bool:
+        # A line longer than the block cannot be in it (most of the article's paragraphs).
+        return len(line) <= len(header) and _key(line) in block
+
     start = 0
-    while start < len(lines) and inside[start]:
+    while start < len(lines) and start <= MAX_HEADER_LINES and inside(lines[start]):
         start += 1
-    if start in (0, len(lines)) or start > MAX_HEADER_LINES or any(inside[start:]):
+    if start in (0, len(lines)) or start > MAX_HEADER_LINES:
+        return list(lines)
+    if any(inside(line) for line in lines[start:]):
         return list(lines)
     return list(lines[start:])
