@@ -16,6 +16,7 @@ from trafilatura.external import try_readability
 from trafilatura.settings import Extractor
 
 from spiders.extraction.body_container import merge_split_containers
+from spiders.extraction.body_divs import text_divs
 from spiders.extraction.body_header import drop_header_lines, header_block_text
 from spiders.extraction.body_links import anchor_texts, drop_link_lines, is_navigation_dump
 from spiders.extraction.body_tail import drop_sign_off
@@ -119,7 +120,16 @@ def raw_paragraphs(page: Page) -> list[str]:
     # Chrome we recognise is marked on the shared tree and pruned from trafilatura's copy.
     for element in page.chrome_elements:
         element.set(_CHROME_MARK, "1")
-    lines = _trafilatura_lines(merge_split_containers(page), page.url)
+    tree = merge_split_containers(page)
+    divs = text_divs(tree)
+    if divs:
+        if tree is page.tree:
+            paths = [tree.getroottree().getpath(div) for div in divs]
+            tree = deepcopy(tree)
+            divs = [tree.xpath(path)[0] for path in paths]
+        for div in divs:
+            div.tag = "p"
+    lines = _trafilatura_lines(tree, page.url)
     anchors = anchor_texts(page.body_element)
     if is_navigation_dump(lines, anchors):
         # trafilatura read the menus (the text is loose in a layout block it does not
