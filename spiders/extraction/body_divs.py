@@ -3,7 +3,8 @@
 trafilatura reads <p>, headings, lists and quotes inside the content element; a <div> holding
 only a line of text (a subheading styled by class, a paragraph some editors emit as a div)
 is left out when the paragraphs around it are long enough. A div that holds only inline
-content and stands between two paragraphs is a paragraph of the text: it is read as one.
+content, mostly not a link, and stands between two paragraphs is a paragraph of the text: it
+is read as one.
 """
 
 from __future__ import annotations
@@ -29,7 +30,12 @@ def text_divs(tree: HtmlElement) -> list[HtmlElement]:
             if child is not div
         ):
             continue
-        if not div.text_content().strip():
+        text = div.text_content().strip()
+        if not text:
+            continue
+        # Mostly a link: a "read also" teaser between paragraphs, not a paragraph.
+        linked = sum(len(a.text_content().strip()) for a in div.iter("a"))
+        if linked * 2 >= len(text):
             continue
         parent = div.getparent()
         if parent is None or len(parent.findall("p")) < _MIN_SIBLING_PARAGRAPHS:

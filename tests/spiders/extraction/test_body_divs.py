@@ -32,3 +32,11 @@ def test_block_divs_and_empty_divs_stay_out() -> None:
     assert text_divs(_page("<div class='ad'><div>Advert</div></div>").tree) == []
     assert text_divs(_page("<div class='spacer'> </div>").tree) == []
     assert text_divs(_page("<div><img src='a.jpg'></div>").tree) == []
+
+
+def test_read_also_teaser_div_stays_out() -> None:
+    teaser = (
+        "<div class='read-also'><span>Read also</span>"
+        "<a href='/kura'>Why the Kura river is running dry</a></div>"
+    )
+    assert text_divs(_page(teaser).tree) == []
