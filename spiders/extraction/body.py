@@ -7,11 +7,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from copy import deepcopy
 
 from lxml.etree import _Element
+from lxml.html import HtmlElement, fromstring
 from trafilatura import bare_extraction
+from trafilatura.external import try_readability
 from trafilatura.settings import Extractor
 
+from spiders.extraction.body_container import merge_split_containers
+from spiders.extraction.body_divs import text_divs
+from spiders.extraction.body_header import drop_header_lines, header_block_text
+from spiders.extraction.body_links import anchor_texts, drop_link_lines, is_navigation_dump
+from spiders.extraction.body_tail import drop_sign_off
 from spiders.extraction.page import Page, collapse
 from spiders.extraction.vocab import AUTHOR_PREFIX, BOILERPLATE_LINE, READ_ALSO
 
@@ -80,14 +88,8 @@ def _lines(element: _Element) -> Iterator[str]:
         yield line
 
 
-def raw_paragraphs(page: Page) -> list[str]:
-    """trafilatura's content of the page as paragraph lines, before our own cleaning."""
-    # Chrome we recognise is marked on the shared tree and pruned from trafilatura's copy.
-    for element in page.chrome_elements:
-        element.set(_CHROME_MARK, "1")
-    document = bare_extraction(
-        page.tree, url=page.url, options=_extractor(page.url), prune_xpath=[_CHROME_XPATH]
-    )
+def _trafilatura_lines(tree: HtmlElement, url: str | None) -> list[str]:
+    document = bare_extraction(tree, url=url, options=_extractor(url), prune_xpath=[_CHROME_XPATH])
     if document is None or isinstance(document, dict) or document.body is None:
         return []
     body = document.body
@@ -98,6 +100,43 @@ def raw_paragraphs(page: Page) -> list[str]:
         if element.tail and element.tail.strip():
             lines.append(collapse(element.tail))
     return lines
+
+
+def _readability_lines(page: Page) -> list[str]:
+    """The page's text as readability finds it (the block with the most prose, loose text
+    included), read into lines the same way."""
+    summary = try_readability(deepcopy(page.tree))
+    if not len(summary):
+        return []
+    wrapper = fromstring("<html><body></body></html>")
+    wrapper.find("body").append(summary)
+    return _trafilatura_lines(wrapper, page.url)
+
+
+def raw_paragraphs(page: Page) -> list[str]:
+    """trafilatura's content of the page as paragraph lines, without what the page's
+    structure shows is not article text (the header block above the text, lists of links);
+    the rules' own cleaning (clean_paragraphs) comes after."""
+    # Chrome we recognise is marked on the shared tree and pruned from trafilatura's copy.
+    for element in page.chrome_elements:
+        element.set(_CHROME_MARK, "1")
+    tree = merge_split_containers(page)
+    divs = text_divs(tree)
+    if divs:
+        if tree is page.tree:
+            paths = [tree.getroottree().getpath(div) for div in divs]
+            tree = deepcopy(tree)
+            divs = [tree.xpath(path)[0] for path in paths]
+        for div in divs:
+            div.tag = "p"
+    lines = _trafilatura_lines(tree, page.url)
+    anchors = anchor_texts(page.body_element)
+    if is_navigation_dump(lines, anchors):
+        # trafilatura read the menus (the text is loose in a layout block it does not
+        # look at); readability scores blocks by their prose.
+        lines = _readability_lines(page)
+    lines = drop_header_lines(lines, header_block_text(page.h1))
+    return drop_link_lines(lines, anchors)
 
 
 def _key(text: str) -> str:
@@ -147,8 +186,13 @@ def clean_paragraphs(
         out.pop(0)
     # A heading with nothing after it (a sidebar's "Latest news" whose links were dropped) is
     # not article text.
-    while out and (is_header(out[-1]) or _HEADING_LIKE.match(out[-1])):
-        out.pop()
+    # The sign-off block, and headings or byline lines left at the end above it.
+    size = -1
+    while size != len(out):
+        size = len(out)
+        out = drop_sign_off(out)
+        while out and (is_header(out[-1]) or _HEADING_LIKE.match(out[-1])):
+            out.pop()
     edge = min(3, len(out))
     return [
         line

@@ -72,6 +72,20 @@ _PRUNE_TOKEN = re.compile(
     re.IGNORECASE,
 )
 _CLASSED = XPath(".//*[@class or @id]")
+
+
+def _every_match(expression: XPath) -> XPath:
+    """`expression` without a final "[1]" (first match among siblings only): the first
+    element it finds is the same, and an article split in sibling blocks is found whole."""
+    path = expression.path.rstrip()
+    if path.endswith("[1]") and not path.endswith(")[1]"):
+        return XPath(path[: -len("[1]")], namespaces={"re": "http://exslt.org/regular-expressions"})
+    return expression
+
+
+# trafilatura's content expressions (tried in order, the first that finds something wins),
+# each giving every element it finds.
+CONTENT_XPATH = [_every_match(expression) for expression in BODY_XPATH]
 # A block holding this many long paragraphs is content whatever its class says.
 _LONG_PARAGRAPHS = 3
 
@@ -418,11 +432,23 @@ class Page:
         body = self.tree.find(".//body")
         return body if body is not None else self.tree
 
+    def content_matches(self, index: int) -> list[HtmlElement]:
+        """Every element CONTENT_XPATH[index] finds, document order (evaluated once)."""
+        found = self._content_matches.get(index)
+        if found is None:
+            found = [e for e in CONTENT_XPATH[index](self.tree) if isinstance(e, HtmlElement)]
+            self._content_matches[index] = found
+        return found
+
+    @cached_property
+    def _content_matches(self) -> dict[int, list[HtmlElement]]:
+        return {}
+
     @cached_property
     def container(self) -> HtmlElement | None:
         """The article's content element, found the way trafilatura looks for it."""
-        for expression in BODY_XPATH:
-            for element in expression(self.tree):
-                if isinstance(element, HtmlElement) and has_text(element):
+        for index in range(len(CONTENT_XPATH)):
+            for element in self.content_matches(index):
+                if has_text(element):
                     return element
         return None
