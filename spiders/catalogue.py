@@ -474,7 +474,11 @@ def parse_sources(text: str, label: str) -> list[Source]:
 
 
 def load_catalogue(path: str | Path | None = None) -> Catalogue:
-    """Load a sources file, or every *.yaml in a folder (default: the bundled catalogue)."""
+    """Load a sources file, or every *.yaml in a folder (default: the bundled catalogue).
+
+    Parsed catalogues are cached by file name, size and modification time: `newslake extract`
+    over many pages would otherwise re-validate dozens of outlets per page.
+    """
     root = Path(path) if path is not None else BUNDLED_CATALOGUE
     if root.is_dir():
         files = sorted(root.glob("*.yaml"))
@@ -482,6 +486,18 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
         files = [root]
     else:
         raise SourcesError([f"{root}: no such sources file or folder"])
+    try:
+        stamp = tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+    except OSError as exc:
+        raise SourcesError([f"{root}: cannot read: {exc}"]) from None
+    cached = _parse_files(stamp)
+    # Sources and mirrors are frozen; fresh lists keep one caller's edits from the next.
+    return Catalogue(list(cached.sources), list(cached.mirrors))
+
+
+@lru_cache(maxsize=16)
+def _parse_files(stamp: tuple[tuple[str, int, int], ...]) -> Catalogue:
+    files = [Path(name) for name, _, _ in stamp]
     problems: list[str] = []
     sources: list[Source] = []
     mirrors: list[Mirror] = []

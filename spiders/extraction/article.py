@@ -55,8 +55,8 @@ def extract_article(
     relative dates ("2 hours ago"). `mirrors` are the listed mirror hosts (default: the bundled
     catalogue's, loaded once); a page on a machine-translation mirror is flagged
     `machine_translated`. `date_floor` is the earliest plausible date (default
-    the source's `date_floor`, else $NEWSLAKE_DATE_FLOOR, else 1990-01-01). Raises NotAnArticle for section, tag, index, error and
-    other non-article pages.
+    the source's `date_floor`, else $NEWSLAKE_DATE_FLOOR, else 1990-01-01). Raises NotAnArticle
+    for section, tag, index, error and other non-article pages.
     """
     now = fetched_at or datetime.now(UTC)
     if now.tzinfo is None:
