@@ -194,6 +194,11 @@ def says_machine_translated(page: Page, lines: Sequence[str] = ()) -> str | None
             item = page.resolve(item)
             if isinstance(item, dict) and type_names(item) & _SOFTWARE:
                 return f"JSON-LD translator is software: {ld_text(item.get('name'))!r}"
+    # Most pages never mention translation: one scan of the text rules them out before the
+    # per-node search (17 substring tests on every text node).
+    text = page.body_element.text_content()
+    if not any(stem in text for stem in MACHINE_TRANSLATION_STEMS):
+        return None
     middle = _middle(lines)
     for piece in _STEM_TEXTS(page.body_element):
         element = piece.getparent()
