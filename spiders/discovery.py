@@ -135,6 +135,7 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> FeedPa
         if not authors and entry.get("author"):
             authors = (str(entry["author"]).strip(),)
         published_raw = entry.get("published")
+        updated_raw = entry.get("updated")
         hints = PageHints(
             discovered_via="feed",
             feed_title=(entry.get("title") or "").strip() or None,
@@ -147,6 +148,8 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> FeedPa
                 url=urljoin(url, link.strip()),
                 hints=hints,
                 published=parse_hint_date(published_raw),
+                # Atom <updated> (RSS has none): tells a scheduled crawl a page changed.
+                lastmod=parse_hint_date(updated_raw) if updated_raw != published_raw else None,
             )
         )
     if not entries:
@@ -264,18 +267,25 @@ class Candidates:
     `counts` tallies each distinct URL once under the first filter that stopped it:
     offsite, excluded (scheme, article/exclude patterns), skipped_landed, out_of_window_hint;
     `discovered` is the number of distinct candidates that passed ownership and patterns.
+
+    `skip` maps the article id of each URL not to fetch to the time its landed version was
+    fetched (None for ids skipped whatever happens, e.g. lasting rejects). A landed URL whose
+    listing entry says it changed later (a feed's <updated>, a sitemap's <lastmod>) is fetched
+    again, and counted as `refetched_changed`.
     """
 
     def __init__(
         self,
         source: Source,
         *,
-        skip: Iterable[str] = (),
+        skip: Mapping[str, datetime | None] | Iterable[str] = (),
         since: date | None = None,
         until: date | None = None,
     ) -> None:
         self.source = source
-        self.skip = frozenset(skip)
+        self.skip: dict[str, datetime | None] = (
+            dict(skip) if isinstance(skip, Mapping) else dict.fromkeys(skip)
+        )
         self.since = since
         self.until = until
         self.counts: Counter[str] = Counter()
@@ -346,24 +356,47 @@ class Candidates:
     def select(self) -> list[Candidate]:
         """Candidates to fetch, in discovery order; sets the discovered and skip counts."""
         chosen: list[Candidate] = []
-        skipped = outside = 0
+        skipped = outside = changed = 0
         for url, entry in self._entries.items():
-            if article_id(url) in self.skip:
-                skipped += 1
-            elif self.outside_window(entry.published, entry.lastmod):
+            key = article_id(url)
+            if key in self.skip:
+                landed_at = self.skip[key]
+                if landed_at is None or entry.lastmod is None or entry.lastmod <= landed_at:
+                    skipped += 1
+                    continue
+                changed += 1
+            if self.outside_window(entry.published, entry.lastmod):
                 outside += 1
             else:
                 chosen.append(Candidate(url, entry.hints))
         self.counts["discovered"] = len(self._entries)
         self.counts["skipped_landed"] = skipped
         self.counts["out_of_window_hint"] = outside
+        self.counts["refetched_changed"] = changed
         self.counts = +self.counts  # drop the zeros
         return chosen
 
 
-def read_skip_file(path: str | None) -> set[str]:
-    """Keys of already-landed articles, one per line (blank lines and # comments ignored)."""
+def read_skip_file(path: str | None) -> dict[str, datetime | None]:
+    """The skip list: article id -> when its landed version was fetched (None if not given).
+
+    One id per line, optionally followed by a tab and an ISO 8601 time; blank lines and
+    # comments are ignored. A line with an unreadable time keeps the id with no time.
+    """
+    skip: dict[str, datetime | None] = {}
     if not path:
-        return set()
+        return skip
     with open(path, encoding="utf-8") as handle:
-        return {line.strip() for line in handle if line.strip() and not line.startswith("#")}
+        for line in handle:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, _, when = line.partition("\t")
+            fetched = parse_hint_date(when) if when else None
+            previous = skip.get(key.strip())
+            # The same id listed twice (landed and rejected) is skipped by its latest fetch.
+            if key.strip() in skip and (previous is None or fetched is None):
+                skip[key.strip()] = None
+            else:
+                skip[key.strip()] = max(filter(None, [previous, fetched]), default=None)
+    return skip
