@@ -72,6 +72,12 @@ ARTICLE_FIELDS: list[pa.Field] = [
     _field("discovered_via", pa.string(), True, "feed | sitemap | link | file"),
     _field("discovered_url", pa.string(), True, "as the feed or sitemap listed it, canonicalized"),
     _field("http_status", pa.int16(), True, "HTTP status of the page"),
+    _field(
+        "machine_translated",
+        pa.bool_(),
+        True,
+        "the page says it is a machine translation, or its host is a listed mirror",
+    ),
     _field("schema_version", pa.int16(), False, "version of this schema"),
 ]
 

@@ -118,6 +118,11 @@ def normalize_article(fields: Mapping[str, Any]) -> dict[str, Any]:
         raise InvalidRow("http_status", f"not an HTTP status: {status!r}")
     row["http_status"] = status
 
+    flag = fields.get("machine_translated")
+    if flag is not None and not isinstance(flag, bool):
+        raise InvalidRow("machine_translated", f"expected true, false or null, got {flag!r}")
+    row["machine_translated"] = flag
+
     for name in ("url", "canonical_url"):
         parts = urlsplit(row[name])
         if parts.scheme not in ("http", "https", "file", "urn") or (

@@ -5,7 +5,7 @@ datetimes timezone-aware in UTC):
 
     canonical_url, title, subtitle, authors, published_at, published_at_source,
     published_at_raw, modified_at, language, language_declared, language_detected,
-    section, tags, body, images, syndicated_from, translations
+    section, tags, body, images, syndicated_from, translations, machine_translated
 
 Everything else in a schema row (ids, hashes, run, fetch and source fields) is added by
 `spiders.rows.build_row`.

@@ -14,7 +14,7 @@ from typing import Any
 
 from schemas import word_count
 from spiders.catalogue import Source
-from spiders.extraction import classify, dates, language, metadata
+from spiders.extraction import classify, dates, language, metadata, overrides
 from spiders.extraction.api import NotAnArticle, PageHints
 from spiders.extraction.body import clean_paragraphs, join_paragraphs, raw_paragraphs
 from spiders.extraction.encoding import to_text
@@ -61,6 +61,10 @@ def extract_article(
         bylines=(*authors, published.raw if published.source == "text" else None),
         is_date=lambda line: dates.is_date_line(line, ctx),
     )
+    selectors = overrides.selectors_for(source, url, now)
+    override_lines = overrides.body_lines(page, selectors)
+    if override_lines is not None:
+        lines = override_lines
     credit = find_credit(lines, page)
     if credit is not None and credit.line is not None:
         del lines[credit.line]
@@ -74,7 +78,7 @@ def extract_article(
     canonical = metadata.canonical(page)
     declared = language.declared_language(page)
     detected = language.detect_language(body, language.candidate_languages(source_languages))
-    return {
+    result = {
         "canonical_url": canonical,
         "title": title,
         "subtitle": subtitle,
@@ -92,4 +96,6 @@ def extract_article(
         "images": images,
         "syndicated_from": credit.outlet if credit and not own_credit else None,
         "translations": metadata.translations(page, (url, canonical)),
+        "machine_translated": False,
     }
+    return overrides.apply_fields(result, page, selectors, ctx)

@@ -1,10 +1,18 @@
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-from spiders.catalogue import SourcesError, load_sources, parse_sources, select_sources
+from spiders.catalogue import (
+    SourcesError,
+    find_mirror,
+    load_catalogue,
+    load_sources,
+    parse_sources,
+    select_sources,
+)
 
 GOOD = """\
 sources:
@@ -155,3 +163,115 @@ def test_bundled_catalogue_validates_and_every_outlet_has_a_way_in() -> None:
     for source in sources:
         assert source.feeds or source.sitemaps, source.id
         assert all(e.confidence in ("high", "medium") for e in [*source.feeds, *source.sitemaps])
+
+
+EXTENDED = """\
+sources:
+  - id: civil-ge
+    name: Civil Georgia
+    homepage: https://civil.ge/
+    country: GE
+    languages: [en, ka]
+    timezone: Asia/Tbilisi
+    editions:
+      - {language: ka, url: https://civil.ge/ka/}
+    archives:
+      - url: https://civil.ge/archives/date/{yyyy}/{mm}/{dd}/
+        pagination: page/{n}/
+        max_pages: 5
+        confidence: guess
+    wordpress_api: {url: https://civil.ge/wp-json/wp/v2/posts, confidence: guess}
+    overrides:
+      - until: 2023-01-01
+        selectors: {title: "h1.old-title::text"}
+      - since: 2023-01-01
+        url_pattern: '/archives/\\d+'
+        selectors: {title: "h1.entry-title::text", body_exclude: [".related"]}
+  - id: artsakhpress
+    name: Artsakhpress
+    homepage: https://artsakhpress.am/
+    country: NK
+    languages: [hy]
+    timezone: Asia/Yerevan
+    status: defunct
+    status_note: offline since January 2024
+    wayback: {url_prefix: artsakhpress.am/, from: "2010", to: 2023-12-31}
+mirrors:
+  - {host: mirror.example, kind: machine-translation, copies: [civil-ge]}
+"""
+
+
+def test_extended_fields_load(tmp_path: Path) -> None:
+    path = tmp_path / "ge.yaml"
+    path.write_text(EXTENDED, encoding="utf-8")
+    catalogue = load_catalogue(path)
+    civil, artsakh = catalogue.sources
+    assert civil.editions[0].url == "https://civil.ge/ka/"
+    archive = civil.archives[0]
+    assert archive.page_url(date(2024, 3, 5), 1) == "https://civil.ge/archives/date/2024/03/05/"
+    assert archive.page_url(date(2024, 3, 5), 3) == (
+        "https://civil.ge/archives/date/2024/03/05/page/3/"
+    )
+    assert civil.wordpress_api is not None and civil.wordpress_api.confidence == "guess"
+    old = civil.overrides_for("https://civil.ge/archives/1", datetime(2022, 5, 1, tzinfo=UTC))
+    new = civil.overrides_for("https://civil.ge/archives/1", datetime(2024, 5, 1, tzinfo=UTC))
+    assert [o.selectors.title for o in old] == ["h1.old-title::text"]
+    assert [o.selectors.title for o in new] == ["h1.entry-title::text"]
+    assert civil.overrides_for("https://civil.ge/ka/", datetime(2024, 5, 1, tzinfo=UTC)) == []
+    assert artsakh.wayback is not None
+    assert (artsakh.wayback.from_, artsakh.wayback.to) == ("2010", "2023-12-31")
+    mirror = find_mirror(catalogue.mirrors, "https://news.mirror.example/a")
+    assert mirror is not None and mirror.copies == ["civil-ge"]
+    assert find_mirror(catalogue.mirrors, "https://civil.ge/a") is None
+
+
+@pytest.mark.parametrize(
+    ("fragment", "problem"),
+    [
+        (
+            "archives: [{url: 'https://x.am/{yyyy}/{week}/'}]",
+            "field 'archives[0].url': unknown placeholder {week}: use {yyyy}, {mm} and {dd}",
+        ),
+        (
+            "archives: [{url: 'https://x.am/{yyyy}/', pagination: 'page/'}]",
+            "field 'archives[0].pagination': pagination needs the page number placeholder {n}",
+        ),
+        (
+            "overrides: [{selectors: {title: 'h1[['}}]",
+            "field 'overrides[0].selectors.title': not a CSS selector: 'h1[['",
+        ),
+        (
+            "overrides: [{selectors: {headline: h1}}]",
+            "field 'overrides[0].selectors.headline': unknown key",
+        ),
+        (
+            "wayback: {url_prefix: x.am/, to: last year}",
+            "field 'wayback.to': expected YYYY, YYYY-MM or YYYY-MM-DD, got 'last year'",
+        ),
+    ],
+)
+def test_extended_field_errors(tmp_path: Path, fragment: str, problem: str) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        ENTRY.format(id="x-am", homepage="https://x.am/") + f"    {fragment}\n", encoding="utf-8"
+    )
+    path.write_text("sources:\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(SourcesError) as caught:
+        load_catalogue(path)
+    assert len(caught.value.problems) == 1
+    assert caught.value.problems[0].startswith(f"{path}: sources[0] (id 'x-am'): {problem}")
+
+
+def test_mirror_copies_must_name_known_sources(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "sources:\n"
+        + ENTRY.format(id="x-am", homepage="https://x.am/")
+        + "mirrors:\n  - {host: copy.example, kind: content-farm, copies: [y-am]}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SourcesError) as caught:
+        load_catalogue(path)
+    assert caught.value.problems == [
+        "mirror 'copy.example': field 'copies': unknown source id 'y-am'"
+    ]

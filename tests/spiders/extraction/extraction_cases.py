@@ -14,10 +14,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from spiders.catalogue import Source, parse_sources
+from spiders.catalogue import Source, load_sources, parse_sources
 from spiders.extraction import PageHints
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+DISCOVERY_FILE = "discovery.json"
 BASE = "http://127.0.0.1:8000"
 
 
@@ -41,7 +42,9 @@ class Case:
 def case_files() -> list[Path]:
     pages = sorted((FIXTURES / "pages").glob("*.json"))
     sites = sorted(FIXTURES.glob("sites/*/expected/*.json"))
-    return pages + sites
+    # Catalogue outlets: real URLs, the source from the bundled catalogue, no sources.yaml.
+    outlets = sorted(p for p in FIXTURES.glob("sources/*/*.json") if p.name != DISCOVERY_FILE)
+    return pages + sites + outlets
 
 
 def _substitute(value: Any) -> Any:
@@ -54,13 +57,19 @@ def _substitute(value: Any) -> Any:
     return value
 
 
-def _sources_file(folder: Path) -> Path:
+def _sources_file(folder: Path) -> Path | None:
+    """The nearest sources.yaml up to tests/fixtures; None means the bundled catalogue."""
     for candidate in (folder, *folder.parents):
         if (candidate / "sources.yaml").exists():
             return candidate / "sources.yaml"
         if candidate == FIXTURES:
             break
-    raise FileNotFoundError(f"no sources.yaml above {folder}")
+    return None
+
+
+@cache
+def bundled_sources() -> dict[str, Source]:
+    return {source.id: source for source in load_sources()}
 
 
 @cache
@@ -79,9 +88,10 @@ def _hints(data: dict[str, Any] | None) -> PageHints | None:
 def load_case(path: Path) -> Case:
     data = json.loads(path.read_text(encoding="utf-8"))
     sources_file = _sources_file(path.parent)
-    root = sources_file.parent
+    root = sources_file.parent if sources_file else path.parent
     html = (root / data["page"]).read_bytes().replace(b"{{BASE}}", BASE.encode())
-    source = _sources(sources_file)[data["source"]] if data.get("source") else None
+    known = _sources(sources_file) if sources_file else bundled_sources()
+    source = known[data["source"]] if data.get("source") else None
     headers = {"Content-Type": data["content_type"]} if data.get("content_type") else {}
     fetched = datetime.fromisoformat(data["fetched_at"].replace("Z", "+00:00"))
     return Case(

@@ -47,8 +47,8 @@ def _diff(expected: dict[str, object], actual: dict[str, object]) -> str:
 
 
 def test_contract_keys_are_known() -> None:
-    assert CONTRACT_KEYS[0] == "canonical_url" and CONTRACT_KEYS[-1] == "translations"
-    assert len(CONTRACT_KEYS) == 17
+    assert CONTRACT_KEYS[0] == "canonical_url" and CONTRACT_KEYS[-1] == "machine_translated"
+    assert len(CONTRACT_KEYS) == 18
 
 
 def test_there_are_enough_cases() -> None:
