@@ -2,18 +2,16 @@
 
 A catalogue entry may declare archive templates such as
 `https://civil.ge/archives/date/{yyyy}/{mm}/{dd}/` with a `pagination` suffix
-(`page/{n}/`, appended for pages 2..max_pages). A backfill expands the template for each day
-of its chunk, reads the listing's links, and follows the pagination until a page is missing
-(404), adds no new link, or `max_pages` is reached. Links pass through the candidate filters
-(the source's hosts and URL patterns) like feed entries; the archive day is the entry's
-publication hint, read as a local day in the source's time zone.
+(`page/{n}/`, appended for pages 2..max_pages; spiders.catalogue.Archive expands both). A
+backfill asks for each day of its chunk, reads the listing's links, and follows the
+pagination until a page is missing (404), adds no new link, or `max_pages` is reached. Links
+pass through the candidate filters (the source's hosts and URL patterns) like feed entries.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from urllib.parse import urljoin
-from zoneinfo import ZoneInfo
 
 from parsel import Selector
 
@@ -24,29 +22,11 @@ from spiders.extraction.api import PageHints
 _LISTING_SCOPES = ("article", "main", "#content, .content, #main")
 
 
-def expand(template: str, day: date) -> str:
-    """The archive URL of `day`: {yyyy} {mm} {dd} filled in."""
-    return (
-        template.replace("{yyyy}", f"{day.year:04d}")
-        .replace("{mm}", f"{day.month:02d}")
-        .replace("{dd}", f"{day.day:02d}")
-    )
-
-
-def page_url(day_url: str, pagination: str | None, page: int) -> str | None:
-    """URL of listing page `page` (1 = the day's URL itself); None without pagination."""
-    if page == 1:
-        return day_url
-    if not pagination:
-        return None
-    return urljoin(day_url, pagination.replace("{n}", str(page)))
-
-
-def listing_links(body: bytes | str, url: str, *, day: date, zone: ZoneInfo) -> list[Discovered]:
+def listing_links(body: bytes | str, url: str, *, day: date) -> list[Discovered]:
     """Links of an archive listing page, in page order, each once.
 
     Links inside <article> elements (else <main>, else the content block, else the page) are
-    taken: navigation, footer and sidebar links are not candidates. The day is the hint.
+    taken: navigation, footer and sidebar links are not candidates.
     """
     text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
     page = Selector(text=text)
@@ -57,7 +37,9 @@ def listing_links(body: bytes | str, url: str, *, day: date, zone: ZoneInfo) -> 
             break
     else:
         hrefs = page.css("a::attr(href)").getall()
-    published = datetime.combine(day, time(12), zone).astimezone(UTC)
+    # Noon UTC of the archive day: the listing belongs to the chunk that asked for that day
+    # (the archive's local day and the article's UTC day may differ; the page decides).
+    published = datetime.combine(day, time(12), UTC)
     seen: set[str] = set()
     found: list[Discovered] = []
     for href in hrefs:

@@ -135,7 +135,8 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> FeedPa
         if not authors and entry.get("author"):
             authors = (str(entry["author"]).strip(),)
         published_raw = entry.get("published")
-        updated_raw = entry.get("updated")
+        # dict.get: feedparser's own get() answers "updated" with the published date.
+        updated_raw = dict.get(entry, "updated")
         hints = PageHints(
             discovered_via="feed",
             feed_title=(entry.get("title") or "").strip() or None,
@@ -281,6 +282,7 @@ class Candidates:
         skip: Mapping[str, datetime | None] | Iterable[str] = (),
         since: date | None = None,
         until: date | None = None,
+        chunk: tuple[date, date] | None = None,
     ) -> None:
         self.source = source
         self.skip: dict[str, datetime | None] = (
@@ -288,6 +290,8 @@ class Candidates:
         )
         self.since = since
         self.until = until
+        # since..until is the whole backfill window; `chunk` the days this crawl is for.
+        self.chunk = chunk
         self.counts: Counter[str] = Counter()
         self._entries: dict[str, _Entry] = {}
         self._refused: set[str] = set()
@@ -353,6 +357,21 @@ class Candidates:
                 return True
         return False
 
+    def in_chunk(self, published: datetime | None, lastmod: datetime | None) -> bool:
+        """True when this chunk of the window owns the entry, so one URL is one chunk's job.
+
+        The owner is the window day of the entry's listing date, clamped into the window:
+        the UTC day of its publication date, else of its lastmod (modified after the window:
+        the last day; it may have been published on any day), else the first day.
+        """
+        if self.chunk is None or self.since is None or self.until is None:
+            return True
+        first, last = self.since, self.until
+        hint = published or lastmod
+        day = hint.astimezone(UTC).date() if hint else first
+        owner = min(max(day, first), last)
+        return self.chunk[0] <= owner <= self.chunk[1]
+
     def select(self) -> list[Candidate]:
         """Candidates to fetch, in discovery order; sets the discovered and skip counts."""
         chosen: list[Candidate] = []
@@ -365,7 +384,9 @@ class Candidates:
                     skipped += 1
                     continue
                 changed += 1
-            if self.outside_window(entry.published, entry.lastmod):
+            if self.outside_window(entry.published, entry.lastmod) or not self.in_chunk(
+                entry.published, entry.lastmod
+            ):
                 outside += 1
             else:
                 chosen.append(Candidate(url, entry.hints))

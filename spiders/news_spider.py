@@ -161,8 +161,9 @@ class NewsSpider(Spider):
         self.candidates = Candidates(
             self.source,
             skip=read_skip_file(str(skip_file) if skip_file else None),
-            since=self.since,
-            until=self.until,
+            since=self.window_since,
+            until=self.window_until,
+            chunk=(self.since, self.until) if self.since and self.until else None,
         )
         self.capture = WarcCapture(self.out_dir / RAW_FILE)
         self._discovery_seen: set[str] = set()
@@ -269,13 +270,13 @@ class NewsSpider(Spider):
         return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
     def _backfill_requests(self) -> Iterator[Request]:
-        declared = getattr(self.source, "wordpress_api", None)
-        if declared is not None and getattr(declared, "confidence", None) != "dead":
-            yield self._wp_request(declared.url, 1, declared=True)
+        declared = self.source.wordpress_api
+        if declared is not None and declared.confidence != "dead":
+            yield self._wp_request(str(declared.url), 1, declared=True)
         elif self.settings.getbool("NEWSLAKE_WP_PROBE"):
             yield self._wp_request(wordpress.conventional_api(self.source.homepage), 1, False)
-        for index, archive in enumerate(getattr(self.source, "archives", None) or []):
-            if getattr(archive, "confidence", None) == "dead":
+        for index, archive in enumerate(self.source.archives):
+            if archive.confidence == "dead":
                 self._problem(f"archive {archive.url}: marked dead in the catalogue, not fetched")
                 continue
             for day in self._days():
@@ -338,10 +339,7 @@ class NewsSpider(Spider):
                 yield self._wp_request(listing["api"], page, listing["declared"])
 
     def _archive_request(self, index: int, day: date, page: int) -> Request:
-        archive = self.source.archives[index]  # type: ignore[attr-defined]
-        day_url = archives.expand(archive.url, day)
-        url = archives.page_url(day_url, getattr(archive, "pagination", None), page)
-        assert url is not None
+        url = self.source.archives[index].page_url(day, page)
         return Request(
             url,
             callback=self.parse_archive,
@@ -355,7 +353,7 @@ class NewsSpider(Spider):
         listing = response.meta[LISTING]
         index, day, page = listing["index"], listing["day"], listing["page"]
         self._inc("archive_pages")
-        found = archives.listing_links(response.body, response.url, day=day, zone=self.source.zone)
+        found = archives.listing_links(response.body, response.url, day=day)
         seen = self._listing_links.setdefault((str(index), day), set())
         new = 0
         for entry in found:
@@ -364,9 +362,8 @@ class NewsSpider(Spider):
                 seen.add(url)
                 new += 1
         self._inc("archive_links", new)
-        archive = self.source.archives[index]  # type: ignore[attr-defined]
-        max_pages = int(getattr(archive, "max_pages", None) or 1)
-        if new and page < max_pages and getattr(archive, "pagination", None):
+        archive = self.source.archives[index]
+        if new and page < archive.max_pages and archive.pagination:
             yield self._archive_request(index, day, page + 1)
 
     def listing_failed(self, failure: Failure) -> None:
@@ -628,6 +625,10 @@ class NewsSpider(Spider):
             self._inc("fetched")
         if reason in ("offsite", "robots_disallowed"):
             self._inc(reason)
+        code = status or 0
+        if reason == "fetch_error" or (reason == "http_error" and (code == 429 or code >= 500)):
+            # Worth another try later: a backfill day with such failures is not finished.
+            self._inc("transient_failures")
         yield self._reject(candidate, reason, detail, status, hints)
 
     def on_request_dropped(self, request: Request, spider: Spider) -> None:

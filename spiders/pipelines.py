@@ -47,6 +47,7 @@ COUNTERS = (
     "archive_pages",
     "archive_missing",
     "listing_errors",
+    "transient_failures",
     "robots_disallowed",
     "feeds_fetched",
     "feed_errors",

@@ -13,7 +13,8 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-from flows.crawl import RunSummary, backfill_flow, crawl_flow
+from flows.backfill import backfill_flow
+from flows.crawl import RunSummary, crawl_flow
 from lake import LakeError, connect, run_query
 from newslake import api
 

@@ -337,6 +337,51 @@ def test_skip_keys_and_date_window() -> None:
 
 def test_read_skip_file(tmp_path: Path) -> None:
     path = tmp_path / "skip.txt"
-    path.write_text("# landed\nabc\n\n  def  \n", "utf-8")
-    assert read_skip_file(str(path)) == {"abc", "def"}
-    assert read_skip_file(None) == set()
+    path.write_text(
+        "# landed\nabc\n\n  def  \nghi\t2024-05-12T10:00:00Z\ndef\t2024-05-12T10:00:00Z\n",
+        "utf-8",
+    )
+    assert read_skip_file(str(path)) == {
+        "abc": None,
+        "def": None,  # listed bare too (a lasting reject): skipped whatever the listing says
+        "ghi": datetime(2024, 5, 12, 10, tzinfo=UTC),
+    }
+    assert read_skip_file(None) == {}
+
+
+def test_a_landed_url_whose_listing_says_it_changed_is_fetched_again() -> None:
+    landed_at = datetime(2024, 5, 12, 10, tzinfo=UTC)
+    urls = [f"{BASE}/2024/05/12/{n}/" for n in ("same", "changed", "rejected", "no-date")]
+    skip = {article_id(urls[0]): landed_at, article_id(urls[1]): landed_at}
+    skip |= {article_id(urls[2]): None, article_id(urls[3]): landed_at}
+    candidates = Candidates(source(), skip=skip)
+    for url, lastmod in zip(
+        urls,
+        [landed_at, landed_at.replace(hour=11), landed_at.replace(hour=11), None],
+        strict=True,
+    ):
+        candidates.add(Discovered(url, PageHints("sitemap"), lastmod=lastmod))
+    assert [c.url for c in candidates.select()] == [urls[1]]
+    assert (candidates.counts["skipped_landed"], candidates.counts["refetched_changed"]) == (3, 1)
+
+
+ATOM_UPDATED = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>urn:x</id>
+<updated>2024-05-13T09:00:00Z</updated>
+<entry><title>Edited</title><id>urn:1</id><link href="/2024/05/12/edited/"/>
+<published>2024-05-12T08:00:00Z</published><updated>2024-05-13T09:00:00Z</updated></entry>
+<entry><title>Untouched</title><id>urn:2</id><link href="/2024/05/12/untouched/"/>
+<published>2024-05-12T07:00:00Z</published><updated>2024-05-12T07:00:00Z</updated></entry>
+</feed>"""
+
+
+def test_an_atom_entry_updated_after_publication_carries_it_as_lastmod() -> None:
+    entries = parse_feed(ATOM_UPDATED, f"{BASE}/feed.atom").entries
+    assert [(e.url, e.published, e.lastmod) for e in entries] == [
+        (
+            f"{BASE}/2024/05/12/edited/",
+            datetime(2024, 5, 12, 8, tzinfo=UTC),
+            datetime(2024, 5, 13, 9, tzinfo=UTC),
+        ),
+        (f"{BASE}/2024/05/12/untouched/", datetime(2024, 5, 12, 7, tzinfo=UTC), None),
+    ]
