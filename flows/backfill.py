@@ -238,8 +238,8 @@ def backfill_flow(
     assert isinstance(artifact, UUID)  # sync flow: the call ran, not a coroutine
     count = len(done)
     for listener in _listeners:
-        for day in sorted(done):
-            listener(day, "finished earlier", outcomes[day].counts, count, len(days))
+        for n, day in enumerate(sorted(done), 1):
+            listener(day, "finished earlier", outcomes[day].counts, n, len(days))
     spool_root = Path(tempfile.mkdtemp(prefix=f"newslake-{run_id}-", dir=spool_parent()))
     for index, day in enumerate(pending):
         if max_days is not None and index >= max_days:
