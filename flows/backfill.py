@@ -39,7 +39,7 @@ from prefect.runtime import task_run  # noqa: E402
 from prefect.states import Completed, Failed, State  # noqa: E402
 
 from flows.crawl import new_run_id, spool_parent  # noqa: E402
-from lake import land_spool, open_store, write_skip_file  # noqa: E402
+from lake import Store, land_spool, open_store, read_manifests, write_skip_file  # noqa: E402
 from lake.backfill import (  # noqa: E402
     fetched_ids,
     finished_days,
@@ -164,6 +164,7 @@ def backfill_day(
         why.append(f"{transient} article(s) failed with a server or network error")
     if why:
         raise DayIncomplete(f"{source.id} {day}: landed {result.landed}, but " + "; ".join(why))
+    counts = _day_counts(store, source.id, attempt_id, result.counts)
     mark_day_finished(
         store,
         source.id,
@@ -171,11 +172,25 @@ def backfill_day(
         until,
         day,
         run_id=attempt_id,
-        counts=result.counts,
+        counts=counts,
         fetched=spool_fetched_ids(spool),
     )
     shutil.rmtree(spool, ignore_errors=True)
-    return dict(result.counts)
+    return counts
+
+
+def _day_counts(
+    store: Store, source_id: str, attempt_id: str, last: dict[str, int]
+) -> dict[str, int]:
+    """The day's counters over all its attempts: what earlier, failed attempts landed counts."""
+    counts = dict(last)
+    prefix = attempt_id.rsplit("-", 1)[0] + "-"
+    for manifest in read_manifests(store, source_ids=[source_id]):
+        run = manifest["run_id"]
+        if run.startswith(prefix) and run != attempt_id and manifest["status"] == "committed":
+            for name in ("fetched", "landed", "rejected", "duplicates"):
+                counts[name] = counts.get(name, 0) + int(manifest["counts"].get(name, 0))
+    return counts
 
 
 def _error_text(state: State) -> str:

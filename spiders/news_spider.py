@@ -382,6 +382,11 @@ class NewsSpider(Spider):
             self._inc("wp_api_unavailable")
             logger.info("No WordPress REST API at %s: %s", request.url, detail)
             return
+        if kind == "wordpress" and status in (401, 403, 404, 410):
+            # The catalogue is out of date (the API was closed): retrying will not help.
+            self._inc("wp_api_unavailable")
+            self._problem(f"wordpress_api {request.url}: declared, but {detail}")
+            return
         self._inc("listing_errors")
         self._problem(f"{kind} {request.url}: {reason}: {detail}")
 

@@ -183,8 +183,11 @@ def test_a_backfill_cut_short_resumes_and_lands_exactly_the_window_once(
     assert listing_days(site) == {SINCE + timedelta(n) for n in range(4, 10)}
     assert not set(site.article_requests()) & set(requested_first)
     assert requested_first + site.article_requests() == Counter({"/" + p: 1 for p in ALL_ARTICLES})
-    # The archive of 7 May failed three times: its day was retried by its task and finished.
+    # The archive of 7 May failed three times: its day was retried by its task and finished;
+    # what the failed attempt landed counts for the day.
     assert site.server.paths().count("/2024/05/07/") == 4
+    days = {d.day: d for d in state.result().days}
+    assert (days["2024-05-07"].status, days["2024-05-07"].counts["landed"]) == ("ok", 1)
 
     # Exactly the articles published in the window landed, once; those fetched on the
     # strength of a listing date and published outside it are rejects saying so.
