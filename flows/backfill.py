@@ -38,7 +38,7 @@ from prefect.artifacts import (  # noqa: E402
 from prefect.runtime import task_run  # noqa: E402
 from prefect.states import Completed, Failed, State  # noqa: E402
 
-from flows.crawl import new_run_id, spool_parent  # noqa: E402
+from flows.runs import new_run_id, spool_parent  # noqa: E402
 from lake import Store, land_spool, open_store, read_manifests, write_skip_file  # noqa: E402
 from lake.backfill import (  # noqa: E402
     fetched_ids,

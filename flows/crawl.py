@@ -12,15 +12,14 @@ crawl got are kept only after its landing committed. The backfill flow is flows/
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
-import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from flows.runs import new_run_id, spool_parent
 from flows.runtime import prefect_defaults
 
 prefect_defaults()
@@ -79,19 +78,6 @@ class RunSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def spool_parent() -> str | None:
-    """Where crawls spool before landing: $NEWSLAKE_SPOOL_DIR, else the system temp folder."""
-    parent = os.environ.get("NEWSLAKE_SPOOL_DIR")
-    if parent:
-        Path(parent).mkdir(parents=True, exist_ok=True)
-    return parent
-
-
-def new_run_id() -> str:
-    """Sortable and unique: UTC time of the start plus a random suffix."""
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
 
 @task(name="prepare-skip-list", retries=2, retry_delay_seconds=5)
@@ -301,3 +287,16 @@ def crawl_flow(
         lake=lake,
         settings=settings,
     )
+
+
+# The backfill flow lives in flows/backfill.py; deployments may name it through this module.
+from flows.backfill import backfill_flow  # noqa: E402
+
+__all__ = [
+    "RunSummary",
+    "SourceOutcome",
+    "backfill_flow",
+    "crawl_flow",
+    "new_run_id",
+    "spool_parent",
+]

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.sorting import ArtifactSort
 
 from flows.backfill import BackfillSummary, backfill_flow
 from flows.crawl import RunSummary, crawl_flow
@@ -203,11 +204,12 @@ def test_a_backfill_cut_short_resumes_and_lands_exactly_the_window_once(
         "published 2024-04-28T06:00:00Z, outside the window 2024-05-01..2024-05-10 (UTC days)",
     )
     with get_client(sync_client=True) as client:
-        [progress] = client.read_artifacts(
+        progress = client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[f"backfill-{SOURCE}"])),
-            limit=1,
+            sort=ArtifactSort.CREATED_DESC,
         )
-    assert (progress.type, progress.data) == ("progress", 100.0)
+    # Newest first: the second run ended at 100 %, the first stopped at 4 days of 10.
+    assert [(a.type, a.data) for a in progress][:2] == [("progress", 100), ("progress", 40)]
 
     # The same window once more: every day is finished, nothing is requested.
     site.server.clear()
