@@ -371,20 +371,45 @@ def sources_check(
 def serve(
     sources_file: SourcesFileOpt = None,
     lake: LakeOpt = None,
-    cron: Annotated[str, typer.Option("--cron", help="When to crawl (cron, UTC).")] = "0 * * * *",
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", help="Serve only this deployment (repeatable); default: all."),
+    ] = None,
+    deployments_file: Annotated[
+        Path | None,
+        typer.Option("--deployments", help="Deployments file (default: infra/prefect.yaml)."),
+    ] = None,
 ) -> None:
-    """Run the crawl on a schedule (Ctrl-C stops).
+    """Run the schedules of infra/prefect.yaml in this process (Ctrl-C stops).
 
-    With PREFECT_API_URL set, the schedule lives on that server; without it, a local Prefect
+    With PREFECT_API_URL set, the deployments live on that server; without it, a local Prefect
     server is started on 127.0.0.1 for as long as this runs (its log: ./prefect-server.log).
+    --lake and --sources-file replace those parameters in every deployment that has them.
     """
+    from flows.deployments import (
+        DEPLOYMENTS_FILE,
+        DeploymentsError,
+        load_deployments,
+        runner_deployments,
+    )
+
     _check_inputs(sources_file, None, lake)
-    parameters = {
-        "sources_file": str(sources_file.resolve()) if sources_file else None,
-        "lake": lake,
-    }
+    try:
+        specs = load_deployments(deployments_file or DEPLOYMENTS_FILE)
+        names = [spec.name for spec in specs]
+        unknown = [name for name in only or [] if name not in names]
+        if unknown:
+            _fail(f"unknown deployment {unknown[0]!r} (known: {', '.join(names)})", 2)
+        chosen = [spec for spec in specs if not only or spec.name in only]
+        overrides = {
+            "lake": lake,
+            "sources_file": str(sources_file.resolve()) if sources_file else None,
+        }
+        deployments = runner_deployments(chosen, overrides)
+    except DeploymentsError as exc:
+        _fail(str(exc), 2)
     if os.environ.get("PREFECT_API_URL"):
-        _serve_crawl(cron, parameters)
+        _serve(deployments)
         return
     from newslake.prefect_server import local_prefect_server
 
@@ -393,14 +418,13 @@ def serve(
     with local_prefect_server(log) as api:
         os.environ["PREFECT_API_URL"] = api
         out.print(f"Prefect server at {api.removesuffix('/api')}: its UI shows the runs")
-        _serve_crawl(cron, parameters)
+        _serve(deployments)
 
 
-def _serve_crawl(cron: str, parameters: dict[str, Any]) -> None:
-    from flows.crawl import crawl_flow
+def _serve(deployments: list[Any]) -> None:
+    from prefect import serve as prefect_serve
 
-    # limit=1: a crawl that runs past the next tick delays it instead of piling up beside it.
-    crawl_flow.serve(name="newslake-crawl", cron=cron, parameters=parameters, limit=1)
+    prefect_serve(*deployments, print_starting_message=True)
 
 
 def main() -> None:
