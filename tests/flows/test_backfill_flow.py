@@ -236,6 +236,17 @@ def test_without_a_declared_api_the_backfill_probes_for_one(site: Site, tmp_path
     [day] = state.result().days
     assert (day.counts["wp_api_pages"], day.counts["wp_api_unavailable"]) == (2, 0)
     assert landed_urls(lake) == site.urls(IN_WINDOW[2:5])
+    outside = connect(lake).execute("SELECT url FROM rejects WHERE reason = 'outside_window'")
+    assert sorted(r[0] for r in outside.fetchall()) == site.urls(
+        [IN_WINDOW[1], "2024/05/04/eu-monitors-report-correction/"]
+    )
+
+    # Being outside a backfill's window says nothing lasting about a page: a scheduled crawl
+    # fetches and lands those pages like any other.
+    site.server.clear()
+    counts = crawl(site, lake)
+    assert (counts["landed"], counts["skipped_landed"]) == (len(ALL_ARTICLES) - 3, 3)
+    assert landed_urls(lake) == site.urls(ALL_ARTICLES)
 
 
 def test_a_site_without_the_api_falls_back_to_feeds_and_sitemaps(
