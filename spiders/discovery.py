@@ -283,6 +283,7 @@ class Candidates:
         since: date | None = None,
         until: date | None = None,
         chunk: tuple[date, date] | None = None,
+        lastmod_slack: timedelta | None = None,
     ) -> None:
         self.source = source
         self.skip: dict[str, datetime | None] = (
@@ -292,6 +293,9 @@ class Candidates:
         self.until = until
         # since..until is the whole backfill window; `chunk` the days this crawl is for.
         self.chunk = chunk
+        # How long after the window an undated entry's lastmod may be and still be read as
+        # "perhaps published inside it" (None: any time after).
+        self.lastmod_slack = lastmod_slack
         self.counts: Counter[str] = Counter()
         self._entries: dict[str, _Entry] = {}
         self._refused: set[str] = set()
@@ -338,8 +342,10 @@ class Candidates:
     def outside_window(self, published: datetime | None, lastmod: datetime | None) -> bool:
         """True when listing dates put an entry clearly outside [since, until].
 
-        A publication date can exclude on both sides; a lastmod only before `since` (a page
-        modified after `until` may still have been published inside the window).
+        A publication date can exclude on both sides; a lastmod before `since`, and after
+        `until` only beyond `lastmod_slack` (a page modified after the window may have been
+        published inside it, but news pages are seldom edited long after publication: without
+        the slack, a backfill of 2021 would fetch every page of every later year).
         """
         low = datetime.combine(self.since, datetime.min.time(), UTC) if self.since else None
         high = (
@@ -354,6 +360,9 @@ class Candidates:
         if high is not None:
             high += WINDOW_MARGIN
             if published and published >= high:
+                return True
+            slack = self.lastmod_slack
+            if published is None and lastmod and slack is not None and lastmod >= high + slack:
                 return True
         return False
 

@@ -175,6 +175,9 @@ class NewsSpider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        if spider.backfill:
+            slack = crawler.settings.getfloat("NEWSLAKE_BACKFILL_LASTMOD_SLACK_DAYS")
+            spider.candidates.lastmod_slack = timedelta(days=slack)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)

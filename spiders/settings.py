@@ -106,3 +106,6 @@ NEWSLAKE_MAX_CANDIDATES = 200_000
 # none (one request per chunk), and read at most this many pages of it per chunk.
 NEWSLAKE_WP_PROBE = True
 NEWSLAKE_WP_MAX_PAGES = 50
+# Backfills: a listing entry dated only by a lastmod more than this many days after the window
+# is taken for a later article and not fetched.
+NEWSLAKE_BACKFILL_LASTMOD_SLACK_DAYS = 2.0

@@ -237,8 +237,10 @@ def test_without_a_declared_api_the_backfill_probes_for_one(site: Site, tmp_path
     assert (day.counts["wp_api_pages"], day.counts["wp_api_unavailable"]) == (2, 0)
     assert landed_urls(lake) == site.urls(IN_WINDOW[2:5])
     outside = connect(lake).execute("SELECT url FROM rejects WHERE reason = 'outside_window'")
+    # Sitemap entries dated only by a lastmod within a day before or two days after the day
+    # are fetched, and rejected by their own date (7 May and later are not fetched at all).
     assert sorted(r[0] for r in outside.fetchall()) == site.urls(
-        [IN_WINDOW[1], "2024/05/04/eu-monitors-report-correction/"]
+        [IN_WINDOW[1], *IN_WINDOW[5:7], "2024/05/04/eu-monitors-report-correction/"]
     )
 
     # Being outside a backfill's window says nothing lasting about a page: a scheduled crawl

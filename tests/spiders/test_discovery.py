@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gzip
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -385,3 +385,37 @@ def test_an_atom_entry_updated_after_publication_carries_it_as_lastmod() -> None
         ),
         (f"{BASE}/2024/05/12/untouched/", datetime(2024, 5, 12, 7, tzinfo=UTC), None),
     ]
+
+
+def test_a_backfill_takes_an_entry_modified_long_after_the_window_for_a_later_article() -> None:
+    def lastmod(day: int) -> Discovered:
+        return Discovered(
+            f"{BASE}/n/{day}/", PageHints("sitemap"), lastmod=datetime(2024, 5, day, 9, tzinfo=UTC)
+        )
+
+    window = {"since": date(2024, 5, 12), "until": date(2024, 5, 12)}
+    slack = Candidates(source(), **window, lastmod_slack=timedelta(days=2))
+    anytime = Candidates(source(), **window)
+    for day in (10, 11, 13, 14, 15, 16):
+        slack.add(lastmod(day))
+        anytime.add(lastmod(day))
+    # A day of margin before; after the window's end (13 May 00:00), the day of margin and
+    # two days of slack: up to 16 May 00:00.
+    assert [c.url for c in slack.select()] == [f"{BASE}/n/{d}/" for d in (11, 13, 14, 15)]
+    assert [c.url for c in anytime.select()] == [f"{BASE}/n/{d}/" for d in (11, 13, 14, 15, 16)]
+
+
+def test_a_backfill_chunk_owns_the_entries_of_its_days() -> None:
+    candidates = Candidates(
+        source(), since=date(2024, 5, 1), until=date(2024, 5, 10), chunk=(date(2024, 5, 3),) * 2
+    )
+    for url, published, lastmod in [
+        ("p3", datetime(2024, 5, 3, 23, tzinfo=UTC), None),  # its UTC day
+        ("p4", datetime(2024, 5, 4, 1, tzinfo=UTC), None),  # the next chunk's
+        ("m3", None, datetime(2024, 5, 3, 9, tzinfo=UTC)),
+        ("late", None, datetime(2024, 5, 11, 9, tzinfo=UTC)),  # the last day's
+        ("undated", None, None),  # the first day's
+    ]:
+        candidates.add(Discovered(f"{BASE}/{url}/", PageHints("sitemap"), published, lastmod))
+    assert [c.url for c in candidates.select()] == [f"{BASE}/p3/", f"{BASE}/m3/"]
+    assert candidates.counts["out_of_window_hint"] == 3
