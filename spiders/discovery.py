@@ -339,13 +339,17 @@ class Candidates:
             known.lastmod = known.lastmod or found.lastmod
         return url
 
-    def outside_window(self, published: datetime | None, lastmod: datetime | None) -> bool:
+    def outside_window(
+        self, published: datetime | None, lastmod: datetime | None, *, article: bool = True
+    ) -> bool:
         """True when listing dates put an entry clearly outside [since, until].
 
         A publication date can exclude on both sides; a lastmod before `since`, and after
         `until` only beyond `lastmod_slack` (a page modified after the window may have been
         published inside it, but news pages are seldom edited long after publication: without
-        the slack, a backfill of 2021 would fetch every page of every later year).
+        the slack, a backfill of 2021 would fetch every page of every later year). The slack
+        is for article entries only (`article`): a sitemap file listing old pages is modified
+        whenever a new page is added to it.
         """
         low = datetime.combine(self.since, datetime.min.time(), UTC) if self.since else None
         high = (
@@ -361,7 +365,7 @@ class Candidates:
             high += WINDOW_MARGIN
             if published and published >= high:
                 return True
-            slack = self.lastmod_slack
+            slack = self.lastmod_slack if article else None
             if published is None and lastmod and slack is not None and lastmod >= high + slack:
                 return True
         return False

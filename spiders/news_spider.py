@@ -492,7 +492,7 @@ class NewsSpider(Spider):
             if depth > max_depth:
                 self._problem(f"sitemap {url}: not fetched, deeper than {max_depth} indexes")
                 continue
-            if self.candidates.outside_window(None, lastmod):
+            if self.candidates.outside_window(None, lastmod, article=False):
                 self._inc("sitemaps_out_of_window")
                 continue
             request = self._discovery_request(url, "sitemap", depth)

@@ -403,6 +403,8 @@ def test_a_backfill_takes_an_entry_modified_long_after_the_window_for_a_later_ar
     # two days of slack: up to 16 May 00:00.
     assert [c.url for c in slack.select()] == [f"{BASE}/n/{d}/" for d in (11, 13, 14, 15)]
     assert [c.url for c in anytime.select()] == [f"{BASE}/n/{d}/" for d in (11, 13, 14, 15, 16)]
+    # A sitemap file modified later still lists the window's pages: no slack for it.
+    assert not slack.outside_window(None, datetime(2024, 6, 1, tzinfo=UTC), article=False)
 
 
 def test_a_backfill_chunk_owns_the_entries_of_its_days() -> None:
