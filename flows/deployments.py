@@ -21,7 +21,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEPLOYMENTS_FILE = PROJECT_ROOT / "infra" / "prefect.yaml"
 _ENV = re.compile(r"^\{\{\s*\$(\w+)\s*\}\}$")
 # Parameters holding a path relative to the project root (the worker's working directory).
-PATH_PARAMETERS = ("sources_file",)
+PATH_PARAMETERS = ("sources_file", "thresholds")
 
 
 class DeploymentsError(ValueError):

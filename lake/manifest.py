@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 RUNS_PREFIX = "runs/"
 DATASETS = ("articles", "rejects", "raw")
 MANIFEST_VERSION = 1
+# A compaction manifest (flow "compact") also lists the files it `replaces`; readers that
+# ignored that list would see rows twice, so it carries a version older readers can refuse.
+COMPACTION_MANIFEST_VERSION = 2
+COMPACT_FLOW = "compact"
 
 Manifest = dict[str, Any]
 
@@ -71,12 +75,18 @@ def build_manifest(
     files: Iterable[Mapping[str, Any]] = (),
     error: str | None = None,
     details: Mapping[str, Any] | None = None,
+    replaces: Iterable[str] = (),
 ) -> Manifest:
-    """A manifest dict in its on-disk shape (timestamps ISO 8601 UTC with Z)."""
+    """A manifest dict in its on-disk shape (timestamps ISO 8601 UTC with Z).
+
+    `replaces` (compactions only) names committed files that `files` supersede.
+    """
     if status not in RUN_STATUSES:
         raise LakeError(f"manifest status {status!r}: expected one of {RUN_STATUSES}")
+    replaced = list(replaces)
+    extra = {"replaces": replaced} if replaced else {}
     return {
-        "manifest_version": MANIFEST_VERSION,
+        "manifest_version": COMPACTION_MANIFEST_VERSION if replaced else MANIFEST_VERSION,
         "run_id": check_segment("run_id", run_id),
         "source_id": check_segment("source_id", source_id),
         "flow": flow,
@@ -89,6 +99,7 @@ def build_manifest(
         "files": [dict(f) for f in files],
         "error": error,
         "details": dict(details or {}),
+        **extra,
     }
 
 
@@ -100,10 +111,23 @@ def _validate(manifest: Mapping[str, Any], where: str) -> None:
         raise LakeError(f"manifest {where}: status {manifest['status']!r} not in {RUN_STATUSES}")
     if manifest["status"] == "failed" and manifest["files"]:
         raise LakeError(f"manifest {where}: a failed run lists no files")
+    version = manifest.get("manifest_version", MANIFEST_VERSION)
+    if not isinstance(version, int) or version > COMPACTION_MANIFEST_VERSION:
+        raise LakeError(
+            f"manifest {where}: manifest_version {version!r} is newer than this newslake reads"
+            f" ({COMPACTION_MANIFEST_VERSION}); upgrade newslake"
+        )
     for entry in manifest["files"]:
         if entry.get("dataset") not in DATASETS:
             raise LakeError(f"manifest {where}: file dataset {entry.get('dataset')!r}")
         check_key(str(entry.get("key", "")))
+    replaces = manifest.get("replaces", [])
+    if not isinstance(replaces, list):
+        raise LakeError(f"manifest {where}: 'replaces' must be a list of keys")
+    for key in replaces:
+        if not str(key).startswith(("articles/", "rejects/")):
+            raise LakeError(f"manifest {where}: replaces {key!r}, not an articles/rejects file")
+        check_key(str(key))
 
 
 def write_manifest(store: Store, manifest: Mapping[str, Any]) -> Manifest:
@@ -165,14 +189,29 @@ def read_manifests(store: Store, *, source_ids: Iterable[str] | None = None) -> 
     return manifests
 
 
+def is_compaction(manifest: Mapping[str, Any]) -> bool:
+    return manifest.get("flow") == COMPACT_FLOW
+
+
+def replaced_keys(manifests: Iterable[Mapping[str, Any]]) -> set[str]:
+    """Files that a committed compaction superseded: no reader opens them any more."""
+    return {key for m in manifests if m["status"] == "committed" for key in m.get("replaces", ())}
+
+
 def committed_entries(
     manifests: Iterable[Mapping[str, Any]], dataset: str, source_ids: Iterable[str] | None = None
 ) -> list[dict[str, Any]]:
-    """File entries ({key, dataset, rows, bytes, partition}) of committed runs, each key once."""
+    """File entries ({key, dataset, rows, bytes, partition}) of committed runs, each key once.
+
+    The visible files: those committed manifests list, minus those a committed compaction
+    replaced. One compaction manifest both adds the merged files and removes the small ones,
+    so a snapshot holds either all the old files of a partition or all the new ones.
+    """
     if dataset not in DATASETS:
         raise LakeError(f"dataset {dataset!r}: expected one of {DATASETS}")
+    manifests = list(manifests)
     wanted = set(source_ids) if source_ids is not None else None
-    seen: set[str] = set()
+    seen: set[str] = replaced_keys(manifests)
     entries: list[dict[str, Any]] = []
     for manifest in manifests:
         if manifest["status"] != "committed":
@@ -196,9 +235,11 @@ def committed_files(
 
 
 def runs_table(manifests: Iterable[Mapping[str, Any]]) -> pa.Table:
-    """One row per manifest, in RUN_SCHEMA."""
+    """One row per run manifest, in RUN_SCHEMA (compactions are housekeeping, not runs)."""
     rows = []
     for m in manifests:
+        if is_compaction(m):
+            continue
         counts = m.get("counts") or {}
         parquet = [f for f in m["files"] if f["dataset"] in ("articles", "rejects")]
         row = {

@@ -20,19 +20,25 @@ from lake.store import Store, open_store
 
 VIEWS = ("articles", "article_versions", "rejects", "runs")
 
+# One row per version: the first copy of each (article_id, content_hash). Compaction drops
+# copies with this same rule, so it never changes what the view shows.
+VERSION_KEY = "source_id, article_id, content_hash"
+FIRST_COPY = "fetched_at, crawl_run_id"
+
 # Windows partition by source_id first, so `WHERE source_id = ...` is pushed below them into
-# the scan, where it prunes whole files by their partition.
-_VIEW_SQL = """
+# the scan, where it prunes whole files by their partition. The latest version is the one
+# fetched last; a re-parse of a capture keeps its fetch time, so among versions fetched at
+# the same moment the one a later run produced (run ids sort by start time) wins.
+_VIEW_SQL = f"""
 CREATE VIEW article_versions AS
 SELECT * FROM _lake_article_rows
-QUALIFY row_number() OVER (
-    PARTITION BY source_id, article_id, content_hash ORDER BY fetched_at, crawl_run_id
-) = 1;
+QUALIFY row_number() OVER (PARTITION BY {VERSION_KEY} ORDER BY {FIRST_COPY}) = 1;
 
 CREATE VIEW articles AS
 SELECT * FROM article_versions
 QUALIFY row_number() OVER (
-    PARTITION BY source_id, article_id ORDER BY fetched_at DESC, content_hash DESC
+    PARTITION BY source_id, article_id
+    ORDER BY fetched_at DESC, crawl_run_id DESC, content_hash DESC
 ) = 1;
 
 CREATE VIEW rejects AS SELECT * FROM _lake_reject_rows;

@@ -83,6 +83,10 @@ class Store(ABC):
     def arrow_filesystem(self) -> tuple[pafs.FileSystem, str]:
         """A pyarrow filesystem and the base path that keys are relative to."""
 
+    def get_file(self, key: str, path: Path) -> None:
+        """Download the object to the file at `path` (replaced); raises NotFound."""
+        Path(path).write_bytes(self.get(key))
+
     def get_many(self, keys: Iterable[str]) -> Iterator[tuple[str, bytes]]:
         """(key, bytes) for each key, in order."""
         for key in keys:
@@ -152,6 +156,12 @@ class LocalStore(Store):
     def get(self, key: str) -> bytes:
         try:
             return self._path(key).read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise NotFound(key) from None
+
+    def get_file(self, key: str, path: Path) -> None:
+        try:
+            shutil.copyfile(self._path(key), path)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             raise NotFound(key) from None
 
@@ -291,6 +301,19 @@ class S3Store(Store):
             raise self._error("get", key, exc) from None
         except botocore.exceptions.BotoCoreError as exc:
             raise self._error("get", key, exc) from None
+
+    def get_file(self, key: str, path: Path) -> None:
+        # Streams in parts: a run's WARC can be far larger than memory should hold.
+        try:
+            self._client.download_file(
+                self.bucket, self._key(key), str(path), Config=self._transfer
+            )
+        except botocore.exceptions.ClientError as exc:
+            if self._code(exc) in ("NoSuchKey", "404"):
+                raise NotFound(key) from None
+            raise self._error("download", key, exc) from None
+        except botocore.exceptions.BotoCoreError as exc:
+            raise self._error("download", key, exc) from None
 
     def get_many(self, keys: Iterable[str]) -> Iterator[tuple[str, bytes]]:
         keys = list(keys)

@@ -71,6 +71,16 @@ class _Buffer:
     nbytes: int = 0
 
 
+def parquet_bytes(table: pa.Table) -> bytes:
+    """One lake data file: zstd, row groups of ROW_GROUP_SIZE, with column statistics."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(
+        table, sink, compression="zstd", row_group_size=ROW_GROUP_SIZE, write_statistics=True
+    )
+    data: bytes = sink.getvalue().to_pybytes()
+    return data
+
+
 class _PartitionedWriter:
     """Bounded buffers per partition, each flushed to one Parquet file when full."""
 
@@ -136,15 +146,7 @@ class _PartitionedWriter:
         if not buf.rows:
             return
         table = self._table(buf).sort_by(self.sort_by)
-        sink = pa.BufferOutputStream()
-        pq.write_table(
-            table,
-            sink,
-            compression="zstd",
-            row_group_size=ROW_GROUP_SIZE,
-            write_statistics=True,
-        )
-        data = sink.getvalue().to_pybytes()
+        data = parquet_bytes(table)
         folder = "/".join(f"{k}={v}" for k, v in pkey)
         key = f"{self.dataset}/{folder}/part-{self.run_id}-{next(self.part_numbers)}.parquet"
         self.store.put(key, data)

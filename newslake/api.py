@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     import duckdb
     from prefect.states import State
 
+    from lake.health import HealthReport, ThresholdsConfig
+
 ADHOC_RUN = "adhoc"
 
 
@@ -112,6 +114,54 @@ def backfill(
     return state
 
 
+def compact(
+    lake: str | None = None,
+    sources: list[str] | None = None,
+    target_mb: float | None = None,
+    vacuum: bool = True,
+) -> State:
+    """Run the compaction flow: merge each source's small files into files of about
+    `target_mb` MB (default 128), then delete files replaced more than a day ago."""
+    from flows.compact import compact_flow
+    from lake import resolve_uri
+    from lake.compact import DEFAULT_TARGET_MB
+
+    resolve_uri(lake)  # refuse a URI with credentials before Prefect records it as a parameter
+    state: State = compact_flow(
+        lake=lake,
+        sources=sources,
+        target_mb=target_mb or DEFAULT_TARGET_MB,
+        vacuum=vacuum,
+        return_state=True,
+    )
+    return state
+
+
+def reparse(
+    source: str,
+    since: date | None = None,
+    until: date | None = None,
+    sources_file: str | Path | None = None,
+    lake: str | None = None,
+) -> State:
+    """Run the re-parse flow: re-extract the source's raw captures with the current extractor,
+    offline, landing a new version only where the row changed. The window (inclusive) is on
+    the publication day; undated articles by their capture day."""
+    from flows.reparse import reparse_flow
+    from lake import resolve_uri
+
+    resolve_uri(lake)  # refuse a URI with credentials before Prefect records it as a parameter
+    state: State = reparse_flow(
+        source=source,
+        since=since,
+        until=until,
+        sources_file=str(sources_file) if sources_file else None,
+        lake=lake,
+        return_state=True,
+    )
+    return state
+
+
 def connect(lake: str | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with the views articles, article_versions, rejects and runs."""
     from lake import connect as lake_connect
@@ -124,3 +174,53 @@ def query(sql: str, lake: str | None = None, fmt: str = "table", width: int | No
     from lake import run_query
 
     return run_query(lake, sql, fmt, width=width)
+
+
+def health(
+    lake: str | None = None,
+    *,
+    days: int = 14,
+    until: date | None = None,
+    sources: list[str] | None = None,
+    sources_file: str | Path | None = None,
+    thresholds: str | Path | ThresholdsConfig | None = None,
+) -> HealthReport:
+    """Per-source health of the lake over the `days` days ending `until` (default today, UTC).
+
+    Judges the sources named; else the active sources of `sources_file`; else every source with
+    a run in the lake. `thresholds` is a YAML file of thresholds (lake.health.load_thresholds)
+    or a loaded ThresholdsConfig.
+    """
+    from lake.health import ThresholdsConfig, compute_health, load_thresholds
+
+    config = thresholds if isinstance(thresholds, ThresholdsConfig) else load_thresholds(thresholds)
+    ids: list[str] | None = list(dict.fromkeys(sources)) if sources else None
+    if sources_file is not None:
+        chosen = select_sources(load_sources(sources_file), ids)
+        ids = [s.id for s in chosen if sources or s.status == "active"]
+    return compute_health(lake, days=days, until=until, source_ids=ids, thresholds=config)
+
+
+def health_report(
+    out: str | Path,
+    lake: str | None = None,
+    *,
+    days: int = 14,
+    until: date | None = None,
+    sources: list[str] | None = None,
+    sources_file: str | Path | None = None,
+    thresholds: str | Path | ThresholdsConfig | None = None,
+) -> HealthReport:
+    """Write the health report as one self-contained HTML file (charts inline); returns it."""
+    from newslake.report import render_report
+
+    report = health(
+        lake,
+        days=days,
+        until=until,
+        sources=sources,
+        sources_file=sources_file,
+        thresholds=thresholds,
+    )
+    Path(out).write_text(render_report(report), encoding="utf-8")
+    return report

@@ -279,6 +279,133 @@ def query(
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
+def _lake_store(lake: str | None) -> Any:
+    """The lake's store; exit 2 on a bad URI or a local folder that does not exist."""
+    from lake import LakeError, open_store
+
+    try:
+        store = open_store(lake)
+    except LakeError as exc:
+        _fail(str(exc), 2)
+    path = getattr(store, "root", None)
+    if path is not None and not path.exists():
+        _fail(f"no lake at {path}: the folder does not exist (use --lake or NEWSLAKE_LAKE)", 2)
+    return store
+
+
+def _lake_sources(store: Any, source_ids: list[str] | None) -> list[str]:
+    """Sources with runs in the lake (those asked for); exit 2 naming any the lake lacks."""
+    from lake.compact import lake_source_ids
+
+    known = _guard_lake(lambda: lake_source_ids(store))
+    missing = [s for s in source_ids or [] if s not in known]
+    if missing:
+        _fail(f"no runs of source(s) {', '.join(missing)} in {store.uri}", 2)
+    return list(source_ids) if source_ids else known
+
+
+@app.command()
+def compact(
+    lake: LakeOpt = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="Source id; repeat for several (default: all in the lake)."),
+    ] = None,
+    target_mb: Annotated[
+        float, typer.Option("--target-mb", help="Size of the merged files, in MB.")
+    ] = 128.0,
+    no_vacuum: Annotated[
+        bool, typer.Option("--no-vacuum", help="Keep replaced files (no vacuum step).")
+    ] = False,
+) -> None:
+    """Merge each partition's small files into files of about --target-mb; queries see no change.
+
+    Files replaced more than 24 hours ago (by an earlier compaction) are then deleted.
+    """
+    from newslake import api
+
+    if not target_mb > 0:
+        _fail(f"--target-mb {target_mb}: must be positive", 2)
+    store = _lake_store(lake)
+    sources = _lake_sources(store, source)
+    state = _guard_lake(
+        lambda: api.compact(
+            lake=store.uri, sources=sources, target_mb=target_mb, vacuum=not no_vacuum
+        )
+    )
+    summary = state.result(raise_on_failure=False)
+    if isinstance(summary, BaseException) or not hasattr(summary, "table"):
+        _fail(f"the compaction failed: {state.message or summary}", 1)
+    columns = (
+        "partitions",
+        "files_replaced",
+        "files_written",
+        "rows",
+        "duplicates_dropped",
+        "deleted_replaced",
+        "deleted_orphans",
+    )
+    table = Table(title=f"compaction of {summary.lake}")
+    table.add_column("source")
+    table.add_column("status")
+    for column in columns:
+        table.add_column(column.replace("_", " "), justify="right")
+    rows = summary.table()
+    for row in rows:
+        table.add_row(row["source"], row["status"], *(str(row.get(c, "—")) for c in columns))
+    out.print(table)
+    for row in rows:
+        if row.get("error"):
+            err.print(f"{row['source']}: {row['error']}", markup=False, soft_wrap=True)
+    raise typer.Exit(0 if state.is_completed() else 1)
+
+
+@app.command()
+def reparse(
+    source: Annotated[str, typer.Option("--source", help="Source id.")],
+    since: Annotated[
+        str | None, typer.Option("--since", help="First publication day, YYYY-MM-DD.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Last publication day, YYYY-MM-DD.")
+    ] = None,
+    sources_file: SourcesFileOpt = None,
+    lake: LakeOpt = None,
+) -> None:
+    """Re-extract a source's raw captures with the current extractor, without the network.
+
+    A new version lands only where the extracted row changed. --since/--until select articles
+    by publication day (undated articles, and pages that are not articles, by capture day).
+    """
+    from lake.raw import raw_captures
+    from newslake import api
+
+    first = _parse_day(since, "--since") if since else None
+    last = _parse_day(until, "--until") if until else None
+    if first and last and last < first:
+        _fail(f"--until {until} is before --since {since}", 2)
+    _sources(sources_file, [source])
+    store = _lake_store(lake)
+    if not _guard_lake(lambda: raw_captures(store, source)):
+        _fail(f"no raw captures of source {source} in {store.uri}", 2)
+    state = _guard_lake(
+        lambda: api.reparse(source, first, last, sources_file=sources_file, lake=store.uri)
+    )
+    summary = state.result(raise_on_failure=False)
+    if isinstance(summary, BaseException) or not hasattr(summary, "table"):
+        _fail(f"the re-parse failed: {state.message or summary}", 1)
+    from flows.reparse import COUNTS
+
+    table = Table(title=f"re-parse {summary.run_id} → {summary.lake}")
+    table.add_column("source")
+    for column in COUNTS:
+        table.add_column(column.replace("_", " "), justify="right")
+    for row in summary.table():
+        table.add_row(row["source"], *(str(row[c]) for c in COUNTS))
+    out.print(table)
+    raise typer.Exit(0 if state.is_completed() else 1)
+
+
 @sources_app.command("list")
 def sources_list(
     sources_file: SourcesFileOpt = None,
@@ -425,6 +552,197 @@ def _serve(deployments: list[Any]) -> None:
     from prefect import serve as prefect_serve
 
     prefect_serve(*deployments, print_starting_message=True)
+
+
+class HealthFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+DaysOpt = Annotated[
+    int, typer.Option("--days", min=1, help="Days in the window, ending --until (default 14).")
+]
+UntilOpt = Annotated[
+    str | None,
+    typer.Option("--until", help="Last day of the window, YYYY-MM-DD (default: today, UTC)."),
+]
+HealthSourceOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--source",
+        help="Source id; repeat for several (default: the active sources of --sources-file,"
+        " else every source with a run in the lake).",
+    ),
+]
+ThresholdsOpt = Annotated[
+    Path | None,
+    typer.Option("--thresholds", help="A thresholds YAML file (defaults + per-source overrides)."),
+]
+
+
+def _health_report(
+    lake: str | None,
+    days: int,
+    until: str | None,
+    source: list[str] | None,
+    sources_file: Path | None,
+    thresholds: Path | None,
+) -> Any:
+    """Compute the health report; bad input (thresholds, lake, ids, dates) exits 2."""
+    from lake import LakeError, resolve_uri
+    from lake.health import ThresholdsError, load_thresholds
+    from newslake import api
+
+    last = _parse_day(until, "--until") if until else None
+    try:
+        where = resolve_uri(lake)
+    except LakeError as exc:
+        _fail(str(exc), 2)
+    if where.kind == "local" and where.path is not None and not where.path.exists():
+        _fail(
+            f"no lake at {where.path}: the folder does not exist (use --lake or NEWSLAKE_LAKE)", 2
+        )
+    try:
+        config = load_thresholds(thresholds)
+    except ThresholdsError as exc:
+        for problem in exc.problems:
+            err.print(problem, highlight=False, soft_wrap=True, markup=False)
+        raise typer.Exit(2) from None
+    report = _guard_lake(
+        lambda: api.health(
+            lake,
+            days=days,
+            until=last,
+            sources=source,
+            sources_file=sources_file,
+            thresholds=config,
+        )
+    )
+    if source and sources_file is None:
+        unknown = [s.source_id for s in report.sources if s.first_run is None]
+        if unknown:
+            _fail(
+                ", ".join(f"source {i!r}" for i in unknown)
+                + f" has no run in the lake at {report.lake}",
+                2,
+            )
+    return report
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _print_health(report: Any) -> None:
+    from lake.health import FIELDS
+
+    table = Table(title=f"source health {report.since} – {report.until} · {report.lake}")
+    for column in (
+        "source",
+        "verdict",
+        "runs",
+        "discovered",
+        "attempted",
+        "landed",
+        "landed ratio",
+        "zero days",
+        *FIELDS,
+        "rejects",
+    ):
+        table.add_column(column, justify="left" if column in ("source", "rejects") else "right")
+    for s in report.sources:
+        failing = {c.name for c in s.failing}
+
+        def mark(text: str, check: str, failing: set[str] = failing) -> str:
+            return f"[red]{text}[/red]" if check in failing else text
+
+        table.add_row(
+            s.source_id,
+            "[green]ok[/green]" if s.ok else "[red]FAIL[/red]",
+            str(s.total("runs")),
+            str(s.total("discovered")),
+            str(s.total("attempted")),
+            str(s.total("landed")),
+            mark(_percent(s.landed_ratio), "landed_ratio"),
+            mark(str(len(s.zero_days)), "zero_days"),
+            *(mark(_percent(s.completeness[f]), f"completeness.{f}") for f in FIELDS),
+            ", ".join(f"{reason} {n}" for reason, n in s.rejects.items()) or "—",
+        )
+    out.print(table)
+    days = Table(title="landed / discovered per day (red: a zero-article day)")
+    days.add_column("source")
+    for day in report.days:
+        days.add_column(day.strftime("%m-%d"), justify="right")
+    for s in report.sources:
+        days.add_row(
+            s.source_id,
+            *(
+                f"[red]{d.landed}/{d.discovered}[/red]" if d.zero else f"{d.landed}/{d.discovered}"
+                for d in s.days
+            ),
+        )
+    out.print(days)
+
+
+@app.command()
+def health(
+    lake: LakeOpt = None,
+    days: DaysOpt = 14,
+    until: UntilOpt = None,
+    source: HealthSourceOpt = None,
+    sources_file: SourcesFileOpt = None,
+    thresholds: ThresholdsOpt = None,
+    fmt: Annotated[
+        HealthFormat, typer.Option("--format", help="table or json.")
+    ] = HealthFormat.table,
+) -> None:
+    """Per-source health: discovered vs landed, completeness, rejects, zero-article days.
+
+    Exits 1 when a source is below its thresholds, naming the source and the check.
+    """
+    report = _health_report(lake, days, until, source, sources_file, thresholds)
+    if not source:
+        for sid in report.unused_thresholds:
+            err.print(
+                f"warning: {thresholds}: thresholds for {sid!r}, which has no run in the lake"
+                " (or is not an active source of the sources file)",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+    if fmt is HealthFormat.json:
+        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        _print_health(report)
+    for problem in report.problems():
+        err.print(f"below threshold: {problem}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(1 if report.failing else 0)
+
+
+@app.command()
+def report(
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the HTML report.")],
+    lake: LakeOpt = None,
+    days: DaysOpt = 14,
+    until: UntilOpt = None,
+    source: HealthSourceOpt = None,
+    sources_file: SourcesFileOpt = None,
+    thresholds: ThresholdsOpt = None,
+) -> None:
+    """Write the health report as one self-contained HTML file with charts."""
+    from newslake.report import render_report
+
+    health_report = _health_report(lake, days, until, source, sources_file, thresholds)
+    try:
+        out_file.write_text(render_report(health_report), encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {out_file}: {exc.strerror or exc}", 2)
+    failing = len(health_report.failing)
+    out.print(
+        f"wrote {out_file}: {len(health_report.sources)} source(s),"
+        f" {failing} below threshold, {health_report.since} – {health_report.until}",
+        highlight=False,
+    )
 
 
 def main() -> None:

@@ -7,10 +7,17 @@ record followed by the `request` record that fetched it; a row's `raw_ref` is
 The body stored is the one the spider parsed: Scrapy has already removed any
 Content-Encoding, so that header is dropped (kept as X-Newslake-Original-Content-Encoding)
 and Content-Length is set to the stored length, keeping the record readable by any WARC tool.
+
+A `metadata` record (application/json, WARC-Concurrent-To the response) follows with what the
+page's extraction used besides the response: the exact fetch time, the URL as discovery listed
+it and the feed or sitemap hints. Re-parsing (spiders/reparse.py) reads it back, so the same
+extractor on the same capture gives the same row.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import threading
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -25,6 +32,26 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 _DROPPED_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
+# Where the spider keeps a candidate's hints and listed URL in request meta (the same keys as
+# spiders.news_spider.HINTS and CANDIDATE, which import this module; a test ties them).
+META_HINTS = "newslake_hints"
+META_CANDIDATE = "newslake_candidate"
+METADATA_TYPE = "application/json"
+
+
+def capture_metadata(response: Response, fetched_at: datetime) -> dict[str, object]:
+    """What extraction used besides the response itself, as stored in the metadata record."""
+    meta = response.meta if response.request is not None else {}
+    hints = meta.get(META_HINTS)
+    return {
+        "fetched_at": fetched_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "discovered_url": meta.get(META_CANDIDATE),
+        "hints": (
+            dataclasses.asdict(hints)
+            if dataclasses.is_dataclass(hints) and not isinstance(hints, type)
+            else None
+        ),
+    }
 
 
 def _header_pairs(headers: object) -> list[tuple[str, str]]:
@@ -108,6 +135,20 @@ class WarcCapture:
             )
             writer.write_record(request_record)
 
+        info = json.dumps(capture_metadata(response, moment), ensure_ascii=False).encode("utf-8")
+        metadata_record = writer.create_warc_record(
+            response.url,
+            "metadata",
+            payload=BytesIO(info),
+            length=len(info),
+            warc_content_type=METADATA_TYPE,
+            warc_headers_dict={
+                "WARC-Date": _warc_date(moment),
+                "WARC-Concurrent-To": record.rec_headers.get_header("WARC-Record-ID"),
+            },
+        )
+        writer.write_record(metadata_record)
+
         data = buffer.getvalue()
         # One write per page under a lock, so records never interleave and offsets stay exact.
         with self._lock:
@@ -117,7 +158,7 @@ class WarcCapture:
             offset = self._file.tell()
             self._file.write(data)
             self._file.flush()
-            self.records += 2 if request is not None else 1
+            self.records += 3 if request is not None else 2
             self.bytes_written += len(data)
         return f"{self.path.name}:{offset}"
 

@@ -11,8 +11,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-from prefect.client.schemas.sorting import ArtifactSort
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    ArtifactFilterKey,
+)
 
 from flows.backfill import backfill_flow
 from flows.crawl import RunSummary, crawl_flow
@@ -86,9 +89,10 @@ def test_crawl_lands_each_article_once_and_a_rerun_fetches_nothing_new(
 
     with get_client(sync_client=True) as client:
         [artifact] = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["crawl-counts"])),
-            sort=ArtifactSort.CREATED_DESC,  # this run's: other tests crawl on this server too
-            limit=1,
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=["crawl-counts"]),
+                flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id]),
+            ),
         )
     table = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
     assert [(row["source"], row["landed"]) for row in table] == [

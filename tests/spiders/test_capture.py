@@ -46,9 +46,9 @@ def test_offsets_round_trip(tmp_path: Path) -> None:
             )
             for r in ArchiveIterator(handle)
         ]
-    assert [r[0] for r in records] == ["response", "request"] * 4
-    assert records[2] == ("response", "http://127.0.0.1:8000/news/1/?a=1", "2024-05-12T10:01:00Z")
-    assert capture.records == 8
+    assert [r[0] for r in records] == ["response", "request", "metadata"] * 4
+    assert records[3] == ("response", "http://127.0.0.1:8000/news/1/?a=1", "2024-05-12T10:01:00Z")
+    assert capture.records == 12
 
 
 def test_decoded_body_is_stored_with_consistent_headers(tmp_path: Path) -> None:

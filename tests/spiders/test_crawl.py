@@ -473,7 +473,7 @@ def test_stats(full: Crawled) -> None:
         # 14 on the site (busy twice) + 3 tries of robots.txt and of the page on the dead port
         "requests": 26,
         "retries": 5,
-        "warc_records": 16,
+        "warc_records": 24,  # response, request and metadata of each of the 8 pages
     }
     assert stats["finished_reason"] == "finished"
     assert stats["rejected_by_reason"] == {
