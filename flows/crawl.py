@@ -3,19 +3,23 @@
 Each source runs as its own chain of tasks cut at I/O boundaries, so one broken outlet neither
 stops the others nor loses what they fetched. The flow ends Failed when any source failed,
 after publishing the per-source counts, so a schedule alerts.
+
+Scheduled crawls are incremental: the skip list carries when each landed URL was fetched (a
+listing saying it changed later has it fetched again), and the feeds' and sitemaps'
+validators kept in the lake make unchanged endpoints answer 304. The validators a complete
+crawl got are kept only after its landing committed. The backfill flow is flows/backfill.py.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
-import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from flows.runs import new_run_id, spool_parent
 from flows.runtime import prefect_defaults
 
 prefect_defaults()
@@ -33,8 +37,9 @@ from lake import (  # noqa: E402
     write_failed_manifest,
     write_skip_file,
 )
+from lake.state import keep_validators, write_validators_file  # noqa: E402
 from schemas import RUN_COUNTERS  # noqa: E402
-from schemas.spool import SKIP_FILE  # noqa: E402
+from schemas.spool import SKIP_FILE, VALIDATORS_FILE, VALIDATORS_SEEN_FILE  # noqa: E402
 from spiders.catalogue import Source, load_sources, select_sources  # noqa: E402
 from spiders.extraction import EXTRACTOR  # noqa: E402
 from spiders.runner import CrawlResult, run_crawl  # noqa: E402
@@ -75,25 +80,16 @@ class RunSummary:
         return asdict(self)
 
 
-def spool_parent() -> str | None:
-    """Where crawls spool before landing: $NEWSLAKE_SPOOL_DIR, else the system temp folder."""
-    parent = os.environ.get("NEWSLAKE_SPOOL_DIR")
-    if parent:
-        Path(parent).mkdir(parents=True, exist_ok=True)
-    return parent
-
-
-def new_run_id() -> str:
-    """Sortable and unique: UTC time of the start plus a random suffix."""
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
-
-
 @task(name="prepare-skip-list", retries=2, retry_delay_seconds=5)
-def prepare_skip_list(lake: str, source_id: str, spool: Path) -> Path:
-    """Ids of articles already landed, so the spider does not fetch them again."""
+def prepare_skip_list(lake: str, source_id: str, spool: Path, incremental: bool = True) -> Path:
+    """Ids of articles already landed, so the spider does not fetch them again; and, for a
+    scheduled crawl, the feeds' and sitemaps' validators for conditional GET."""
     spool.mkdir(parents=True, exist_ok=True)
     path = spool / SKIP_FILE
-    write_skip_file(open_store(lake), source_id, path)
+    store = open_store(lake)
+    write_skip_file(store, source_id, path)
+    if incremental:
+        write_validators_file(store, source_id, spool / VALIDATORS_FILE)
     return path
 
 
@@ -108,6 +104,7 @@ def crawl_source(
     settings: dict[str, Any] | None,
 ) -> CrawlResult:
     """Run the spider for one source in its own process (the Twisted reactor cannot restart)."""
+    validators = spool / VALIDATORS_FILE
     return run_crawl(
         source,
         spool,
@@ -116,6 +113,7 @@ def crawl_source(
         since=since,
         until=until,
         settings=settings,
+        validators_file=validators if validators.exists() else None,
     )
 
 
@@ -144,6 +142,8 @@ def land_source(
         counts=crawl.stats,
         extractor=EXTRACTOR,
     )
+    # Committed: the next scheduled crawl may now trust a 304 from these endpoints.
+    keep_validators(open_store(lake), source_id, crawl.out_dir / VALIDATORS_SEEN_FILE)
     return dict(result.counts)
 
 
@@ -212,7 +212,8 @@ def run_sources(
             outcomes[source.id] = SourceOutcome(source.id, status="skipped", error=source.status)
             continue
         spool = spool_root / source.id
-        skip = prepare_skip_list.submit(lake_uri, source.id, spool)
+        incremental = since is None and until is None
+        skip = prepare_skip_list.submit(lake_uri, source.id, spool, incremental)
         crawled = crawl_source.submit(
             source,
             run_id,
@@ -288,24 +289,14 @@ def crawl_flow(
     )
 
 
-@flow(name="backfill", task_runner=ThreadPoolTaskRunner(max_workers=TASK_THREADS))  # type: ignore[arg-type]
-def backfill_flow(
-    source: str,
-    since: date,
-    until: date,
-    sources_file: str | None = None,
-    lake: str | None = None,
-    settings: dict[str, Any] | None = None,
-) -> State:
-    """Land the articles of one source published between `since` and `until` (inclusive)."""
-    if until < since:
-        raise ValueError(f"--until {until} is before --since {since}")
-    return run_sources(
-        flow_name="backfill",
-        sources_file=sources_file,
-        source_ids=[source],
-        lake=lake,
-        since=since,
-        until=until,
-        settings=settings,
-    )
+# The backfill flow lives in flows/backfill.py; deployments may name it through this module.
+from flows.backfill import backfill_flow  # noqa: E402
+
+__all__ = [
+    "RunSummary",
+    "SourceOutcome",
+    "backfill_flow",
+    "crawl_flow",
+    "new_run_id",
+    "spool_parent",
+]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -64,6 +64,24 @@ def landed_url_ids(
     return ids
 
 
+def landed_url_times(
+    store: Store, source_id: str, *, manifests: list[Manifest] | None = None
+) -> dict[str, datetime]:
+    """article_id of every URL of a landed row -> when its latest landed version was fetched."""
+    times: dict[str, datetime] = {}
+    columns = [*URL_COLUMNS, "fetched_at"]
+    for batch in _batches(store, source_id, "articles", columns, manifests=manifests):
+        fetched = batch.column("fetched_at").to_pylist()
+        for column in URL_COLUMNS:
+            for url, at in zip(batch.column(column).to_pylist(), fetched, strict=True):
+                if not url:
+                    continue
+                key = article_id(url)
+                if key not in times or at > times[key]:
+                    times[key] = at
+    return times
+
+
 def recently_rejected_url_ids(
     store: Store,
     source_id: str,
@@ -82,26 +100,31 @@ def recently_rejected_url_ids(
     return ids
 
 
-def write_skip_file(store: Store, source_id: str, path: Path) -> int:
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def write_skip_file(store: Store, source_id: str, path: Path, *, extra: Iterable[str] = ()) -> int:
     """Write the spider's skip list (one article id per line, sorted); returns how many ids.
 
-    It holds the landed articles' URLs and the URLs recently rejected for a lasting reason,
-    so a scheduled run fetches neither again.
+    It holds the landed articles' URLs, each with a tab and the time its latest version was
+    fetched (so a listing saying the page changed since can have it refetched), and, bare,
+    the URLs recently rejected for a lasting reason and the `extra` ids, so a scheduled run
+    fetches none of them again.
     """
     manifests = read_manifests(store, source_ids=[source_id])  # once, for both datasets
-    ids = sorted(
-        landed_url_ids(store, source_id, manifests=manifests)
-        | recently_rejected_url_ids(store, source_id, manifests=manifests)
-    )
+    times = landed_url_times(store, source_id, manifests=manifests)
+    bare = recently_rejected_url_ids(store, source_id, manifests=manifests) | set(extra)
+    lines = sorted([f"{i}\t{_iso(at)}" for i, at in times.items() if i not in bare] + list(bare))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Atomic, so a crawl never starts from a half-written list.
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".skip-", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.writelines(f"{i}\n" for i in ids)
+            fh.writelines(f"{line}\n" for line in lines)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return len(ids)
+    return len(lines)

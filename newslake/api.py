@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,21 +89,28 @@ def backfill(
     sources_file: str | Path | None = None,
     lake: str | None = None,
     settings: dict[str, Any] | None = None,
+    max_days: int | None = None,
+    on_day: Callable[[date, str, dict[str, int], int, int], None] | None = None,
 ) -> State:
-    """Run the backfill flow for one source and a publication-date window (inclusive)."""
-    from flows.crawl import backfill_flow
+    """Run the backfill flow for one source and a publication-date window (UTC days,
+    inclusive). Days an earlier run of the same window finished are skipped; `max_days`
+    stops after that many days; `on_day(day, status, counts, done, total)` is called after
+    each day (and once per day finished earlier), e.g. to drive a progress bar."""
+    from flows.backfill import backfill_flow, progress_listener
     from lake import resolve_uri
 
     resolve_uri(lake)  # refuse a URI with credentials before Prefect records it as a parameter
-    state: State = backfill_flow(
-        source=source,
-        since=since,
-        until=until,
-        sources_file=str(sources_file) if sources_file else None,
-        lake=lake,
-        settings=settings,
-        return_state=True,
-    )
+    with progress_listener(on_day) if on_day else contextlib.nullcontext():
+        state: State = backfill_flow(
+            source=source,
+            since=since,
+            until=until,
+            sources_file=str(sources_file) if sources_file else None,
+            lake=lake,
+            settings=settings,
+            max_days=max_days,
+            return_state=True,
+        )
     return state
 
 

@@ -190,9 +190,28 @@ def backfill(
     if last < first:
         _fail(f"--until {until} is before --since {since}", 2)
     _check_inputs(sources_file, [source], lake)
-    state = _guard_lake(
-        lambda: api.backfill(source, first, last, sources_file=sources_file, lake=lake)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"),
+        console=err,
+        transient=False,
     )
+    days = progress.add_task(f"backfill {source}", total=(last - first).days + 1, last="")
+
+    def on_day(day: date, status: str, counts: dict[str, int], done: int, total: int) -> None:
+        note = f"{day} {status}, landed {counts.get('landed', 0)}"
+        progress.update(days, completed=done, total=total, last=note)
+
+    with progress:
+        state = _guard_lake(
+            lambda: api.backfill(
+                source, first, last, sources_file=sources_file, lake=lake, on_day=on_day
+            )
+        )
     raise typer.Exit(_print_run(state))
 
 

@@ -21,6 +21,7 @@ REJECT_REASONS = {
     "offsite": "the page or a redirect left the source's domains",
     "too_large": "the response exceeded the size cap",
     "not_html": "the response is not an HTML document",
+    "outside_window": "a backfill fetched the article, but it was published outside the window",
 }
 
 REJECT_SCHEMA = pa.schema(

@@ -62,6 +62,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--since", type=_date, help="first publication date to keep (YYYY-MM-DD)")
     parser.add_argument("--until", type=_date, help="last publication date to keep (YYYY-MM-DD)")
     parser.add_argument(
+        "--window-since",
+        type=_date,
+        help="a backfill's first day, when --since/--until are one chunk of it (YYYY-MM-DD)",
+    )
+    parser.add_argument("--window-until", type=_date, help="a backfill's last day (YYYY-MM-DD)")
+    parser.add_argument(
+        "--validators-file",
+        type=Path,
+        metavar="FILE",
+        help="ETag/Last-Modified of the feeds and sitemaps, for conditional GET (JSON)",
+    )
+    parser.add_argument(
         "--settings-json",
         type=_settings_json,
         default={},
@@ -84,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--skip-file: no such file: {args.skip_file}")
     if args.since and args.until and args.since > args.until:
         parser.error(f"--since {args.since} is after --until {args.until}")
+    if args.validators_file is not None and not args.validators_file.is_file():
+        parser.error(f"--validators-file: no such file: {args.validators_file}")
 
     # Imported late: Scrapy installs the reactor, and argument errors should not pay for it.
     from scrapy.crawler import AsyncCrawlerProcess
@@ -115,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
         skip_file=str(args.skip_file) if args.skip_file else None,
         since=args.since,
         until=args.until,
+        window_since=args.window_since,
+        window_until=args.window_until,
+        validators_file=str(args.validators_file) if args.validators_file else None,
     )
     process.start()
 

@@ -135,6 +135,8 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> FeedPa
         if not authors and entry.get("author"):
             authors = (str(entry["author"]).strip(),)
         published_raw = entry.get("published")
+        # dict.get: feedparser's own get() answers "updated" with the published date.
+        updated_raw = dict.get(entry, "updated")
         hints = PageHints(
             discovered_via="feed",
             feed_title=(entry.get("title") or "").strip() or None,
@@ -147,6 +149,8 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> FeedPa
                 url=urljoin(url, link.strip()),
                 hints=hints,
                 published=parse_hint_date(published_raw),
+                # Atom <updated> (RSS has none): tells a scheduled crawl a page changed.
+                lastmod=parse_hint_date(updated_raw) if updated_raw != published_raw else None,
             )
         )
     if not entries:
@@ -264,20 +268,34 @@ class Candidates:
     `counts` tallies each distinct URL once under the first filter that stopped it:
     offsite, excluded (scheme, article/exclude patterns), skipped_landed, out_of_window_hint;
     `discovered` is the number of distinct candidates that passed ownership and patterns.
+
+    `skip` maps the article id of each URL not to fetch to the time its landed version was
+    fetched (None for ids skipped whatever happens, e.g. lasting rejects). A landed URL whose
+    listing entry says it changed later (a feed's <updated>, a sitemap's <lastmod>) is fetched
+    again, and counted as `refetched_changed`.
     """
 
     def __init__(
         self,
         source: Source,
         *,
-        skip: Iterable[str] = (),
+        skip: Mapping[str, datetime | None] | Iterable[str] = (),
         since: date | None = None,
         until: date | None = None,
+        chunk: tuple[date, date] | None = None,
+        lastmod_slack: timedelta | None = None,
     ) -> None:
         self.source = source
-        self.skip = frozenset(skip)
+        self.skip: dict[str, datetime | None] = (
+            dict(skip) if isinstance(skip, Mapping) else dict.fromkeys(skip)
+        )
         self.since = since
         self.until = until
+        # since..until is the whole backfill window; `chunk` the days this crawl is for.
+        self.chunk = chunk
+        # How long after the window an undated entry's lastmod may be and still be read as
+        # "perhaps published inside it" (None: any time after).
+        self.lastmod_slack = lastmod_slack
         self.counts: Counter[str] = Counter()
         self._entries: dict[str, _Entry] = {}
         self._refused: set[str] = set()
@@ -321,11 +339,17 @@ class Candidates:
             known.lastmod = known.lastmod or found.lastmod
         return url
 
-    def outside_window(self, published: datetime | None, lastmod: datetime | None) -> bool:
+    def outside_window(
+        self, published: datetime | None, lastmod: datetime | None, *, article: bool = True
+    ) -> bool:
         """True when listing dates put an entry clearly outside [since, until].
 
-        A publication date can exclude on both sides; a lastmod only before `since` (a page
-        modified after `until` may still have been published inside the window).
+        A publication date can exclude on both sides; a lastmod before `since`, and after
+        `until` only beyond `lastmod_slack` (a page modified after the window may have been
+        published inside it, but news pages are seldom edited long after publication: without
+        the slack, a backfill of 2021 would fetch every page of every later year). The slack
+        is for article entries only (`article`): a sitemap file listing old pages is modified
+        whenever a new page is added to it.
         """
         low = datetime.combine(self.since, datetime.min.time(), UTC) if self.since else None
         high = (
@@ -341,29 +365,72 @@ class Candidates:
             high += WINDOW_MARGIN
             if published and published >= high:
                 return True
+            slack = self.lastmod_slack if article else None
+            if published is None and lastmod and slack is not None and lastmod >= high + slack:
+                return True
         return False
+
+    def in_chunk(self, published: datetime | None, lastmod: datetime | None) -> bool:
+        """True when this chunk of the window owns the entry, so one URL is one chunk's job.
+
+        The owner is the window day of the entry's listing date, clamped into the window:
+        the UTC day of its publication date, else of its lastmod (modified after the window:
+        the last day; it may have been published on any day), else the first day.
+        """
+        if self.chunk is None or self.since is None or self.until is None:
+            return True
+        first, last = self.since, self.until
+        hint = published or lastmod
+        day = hint.astimezone(UTC).date() if hint else first
+        owner = min(max(day, first), last)
+        return self.chunk[0] <= owner <= self.chunk[1]
 
     def select(self) -> list[Candidate]:
         """Candidates to fetch, in discovery order; sets the discovered and skip counts."""
         chosen: list[Candidate] = []
-        skipped = outside = 0
+        skipped = outside = changed = 0
         for url, entry in self._entries.items():
-            if article_id(url) in self.skip:
-                skipped += 1
-            elif self.outside_window(entry.published, entry.lastmod):
+            key = article_id(url)
+            if key in self.skip:
+                landed_at = self.skip[key]
+                if landed_at is None or entry.lastmod is None or entry.lastmod <= landed_at:
+                    skipped += 1
+                    continue
+                changed += 1
+            if self.outside_window(entry.published, entry.lastmod) or not self.in_chunk(
+                entry.published, entry.lastmod
+            ):
                 outside += 1
             else:
                 chosen.append(Candidate(url, entry.hints))
         self.counts["discovered"] = len(self._entries)
         self.counts["skipped_landed"] = skipped
         self.counts["out_of_window_hint"] = outside
+        self.counts["refetched_changed"] = changed
         self.counts = +self.counts  # drop the zeros
         return chosen
 
 
-def read_skip_file(path: str | None) -> set[str]:
-    """Keys of already-landed articles, one per line (blank lines and # comments ignored)."""
+def read_skip_file(path: str | None) -> dict[str, datetime | None]:
+    """The skip list: article id -> when its landed version was fetched (None if not given).
+
+    One id per line, optionally followed by a tab and an ISO 8601 time; blank lines and
+    # comments are ignored. A line with an unreadable time keeps the id with no time.
+    """
+    skip: dict[str, datetime | None] = {}
     if not path:
-        return set()
+        return skip
     with open(path, encoding="utf-8") as handle:
-        return {line.strip() for line in handle if line.strip() and not line.startswith("#")}
+        for line in handle:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, _, when = line.partition("\t")
+            fetched = parse_hint_date(when) if when else None
+            previous = skip.get(key.strip())
+            # The same id listed twice (landed and rejected) is skipped by its latest fetch.
+            if key.strip() in skip and (previous is None or fetched is None):
+                skip[key.strip()] = None
+            else:
+                skip[key.strip()] = max(filter(None, [previous, fetched]), default=None)
+    return skip

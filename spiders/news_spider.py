@@ -3,15 +3,23 @@
 Two phases. Discovery fetches the source's feeds and sitemaps (following sitemap indexes,
 bounded) and collects candidates; when it is over (the engine goes idle) the candidates are
 filtered once, with feed and sitemap hints merged, and the article pages are requested.
-Every article request ends as exactly one of: an article row, a reject row, a duplicate, or
-out of the date window; counters in the crawl's stats say how many of each.
+Every article request ends as exactly one of: an article row, a reject row (an article
+published outside a backfill's window is an `outside_window` reject), or a duplicate;
+counters in the crawl's stats say how many of each.
+
+Scheduled crawls (no date window) are incremental: feeds and sitemaps are requested with the
+validators (ETag, Last-Modified) their last complete crawl got, so an unchanged endpoint
+answers 304 and yields nothing; the validators this crawl got are written to the spool for
+the flow to keep once the landing has committed. Backfills (a window) also read the WordPress
+REST API and the dated archive pages of the catalogue entry for the days of their chunk.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +30,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from schemas import REJECT_REASONS, normalize_reject
-from schemas.spool import RAW_FILE
+from schemas.spool import RAW_FILE, VALIDATORS_SEEN_FILE
+from spiders import archives, wordpress
 from spiders.canonical import canonical_url, strip_tracking
 from spiders.capture import WarcCapture
 from spiders.catalogue import Source
@@ -38,7 +47,7 @@ from spiders.discovery import (
 from spiders.extraction.api import NotAnArticle, PageHints
 from spiders.items import ArticleItem, RejectItem
 from spiders.middlewares import RETRY_AFTER_REFUSED, OffsiteRequest
-from spiders.pipelines import PREFIX
+from spiders.pipelines import PREFIX, write_json_atomic
 from spiders.rows import build_row
 
 if TYPE_CHECKING:
@@ -53,6 +62,12 @@ KIND = "newslake_kind"  # feed | sitemap | robots | article
 DEPTH = "newslake_depth"  # sitemap index depth
 HINTS = "newslake_hints"  # PageHints of an article candidate
 CANDIDATE = "newslake_candidate"  # the candidate URL as requested, before any redirect
+ENDPOINT = "newslake_endpoint"  # a feed's or sitemap's URL as the catalogue or index gave it
+LISTING = "newslake_listing"  # wordpress | archive: {"page", "day", ...} of a backfill listing
+
+# Reject reasons that say nothing lasting about a page: a crawl that had any of them is not
+# complete, and its validators are not kept (a 304 next time would hide those pages).
+TRANSIENT_REJECTS = ("http_error", "fetch_error")
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 MAX_PROBLEMS = 50  # problems kept in stats.json (and so in the run manifest)
@@ -113,6 +128,9 @@ class NewsSpider(Spider):
         skip_file: str | Path | None = None,
         since: str | date | None = None,
         until: str | date | None = None,
+        window_since: str | date | None = None,
+        window_until: str | date | None = None,
+        validators_file: str | Path | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -129,12 +147,23 @@ class NewsSpider(Spider):
         self.until = _as_date(until, "until")
         if self.since and self.until and self.since > self.until:
             raise ValueError(f"since ({self.since}) is after until ({self.until})")
+        # since/until steer discovery (a backfill chunk's days); the window is the truth an
+        # article's publication date is held to (the whole backfill), by default the same.
+        self.window_since = _as_date(window_since, "window_since") or self.since
+        self.window_until = _as_date(window_until, "window_until") or self.until
+        self.backfill = self.since is not None or self.until is not None
+        self.validators: dict[str, dict[str, Any]] = {}
+        if validators_file and not self.backfill:
+            self.validators = json.loads(Path(validators_file).read_text("utf-8"))
+        self._validators_seen: dict[str, dict[str, Any]] = {}
+        self._listing_links: dict[tuple[str, date], set[str]] = {}
         self.allowed_domains = list(self.source.domains)
         self.candidates = Candidates(
             self.source,
             skip=read_skip_file(str(skip_file) if skip_file else None),
-            since=self.since,
-            until=self.until,
+            since=self.window_since,
+            until=self.window_until,
+            chunk=(self.since, self.until) if self.since and self.until else None,
         )
         self.capture = WarcCapture(self.out_dir / RAW_FILE)
         self._discovery_seen: set[str] = set()
@@ -146,6 +175,9 @@ class NewsSpider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        if spider.backfill:
+            slack = crawler.settings.getfloat("NEWSLAKE_BACKFILL_LASTMOD_SLACK_DAYS")
+            spider.candidates.lastmod_slack = timedelta(days=slack)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
@@ -224,8 +256,142 @@ class NewsSpider(Spider):
             request = self._discovery_request(robots, "robots")
             if request is not None:
                 yield request
-        if not endpoints:
+        listings = 0
+        if self.backfill:
+            for request in self._backfill_requests():
+                listings += 1
+                yield request
+        if not endpoints and not listings:
             self._problem(f"source {self.source.id}: no feeds or sitemaps in the catalogue")
+
+    # --- backfill listings: WordPress REST API, dated archives --------------------------
+
+    def _days(self) -> list[date]:
+        first = self.since or self.until
+        last = self.until or self.since
+        assert first is not None and last is not None
+        return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+    def _backfill_requests(self) -> Iterator[Request]:
+        declared = self.source.wordpress_api
+        if declared is not None and declared.confidence != "dead":
+            yield self._wp_request(str(declared.url), 1, declared=True)
+        elif self.settings.getbool("NEWSLAKE_WP_PROBE"):
+            yield self._wp_request(wordpress.conventional_api(self.source.homepage), 1, False)
+        for index, archive in enumerate(self.source.archives):
+            if archive.confidence == "dead":
+                self._problem(f"archive {archive.url}: marked dead in the catalogue, not fetched")
+                continue
+            for day in self._days():
+                yield self._archive_request(index, day, 1)
+
+    def _wp_request(self, api: str, page: int, declared: bool) -> Request:
+        days = self._days()
+        url = wordpress.posts_query(api, days[0], page, last_day=days[-1])
+        return Request(
+            url,
+            callback=self.parse_wp_api,
+            errback=self.listing_failed,
+            meta={
+                KIND: "wordpress",
+                LISTING: {"api": api, "page": page, "declared": declared},
+                "handle_httpstatus_list": [] if declared else [401, 403, 404, 410],
+            },
+            priority=10,
+            dont_filter=True,
+        )
+
+    def parse_wp_api(self, response: Response) -> Iterator[Request]:
+        listing = response.meta[LISTING]
+        if response.status != 200:  # only a probe lets these through
+            self._inc("wp_api_unavailable")
+            logger.info("No WordPress REST API at %s (HTTP %s)", response.url, response.status)
+            return
+        result = wordpress.parse_posts(
+            response.body,
+            response.url,
+            content_type=_header(response, "Content-Type"),
+            total_pages=_header(response, "X-WP-TotalPages"),
+        )
+        if result.problem:
+            if listing["declared"]:
+                self._problem(f"wordpress_api {response.url}: {result.problem}")
+                self._inc("listing_errors")
+            else:
+                self._inc("wp_api_unavailable")
+                logger.info("No WordPress REST API at %s: %s", response.url, result.problem)
+            return
+        self._inc("wp_api_pages")
+        days = self._days()
+        # date_gmt is exact: only the chunk's own UTC days become candidates.
+        inside = [
+            e
+            for e in result.entries
+            if e.published is None or days[0] <= e.published.date() <= days[-1]
+        ]
+        self._inc("wp_api_entries", len(inside))
+        self._add_candidates(inside, "wordpress_api", response.url)
+        if listing["page"] == 1:
+            last = min(result.total_pages, self.settings.getint("NEWSLAKE_WP_MAX_PAGES"))
+            if result.total_pages > last:
+                self._problem(
+                    f"wordpress_api {response.url}: {result.total_pages} pages, only {last} read"
+                    " (NEWSLAKE_WP_MAX_PAGES)"
+                )
+            for page in range(2, last + 1):
+                yield self._wp_request(listing["api"], page, listing["declared"])
+
+    def _archive_request(self, index: int, day: date, page: int) -> Request:
+        url = self.source.archives[index].page_url(day, page)
+        return Request(
+            url,
+            callback=self.parse_archive,
+            errback=self.listing_failed,
+            meta={KIND: "archive", LISTING: {"index": index, "day": day, "page": page}},
+            priority=10,
+            dont_filter=True,
+        )
+
+    def parse_archive(self, response: Response) -> Iterator[Request]:
+        listing = response.meta[LISTING]
+        index, day, page = listing["index"], listing["day"], listing["page"]
+        self._inc("archive_pages")
+        found = archives.listing_links(response.body, response.url, day=day)
+        seen = self._listing_links.setdefault((str(index), day), set())
+        new = 0
+        for entry in found:
+            url = self.candidates.add(entry)
+            if url is not None and url not in seen:
+                seen.add(url)
+                new += 1
+        self._inc("archive_links", new)
+        archive = self.source.archives[index]
+        if new and page < archive.max_pages and archive.pagination:
+            yield self._archive_request(index, day, page + 1)
+
+    def listing_failed(self, failure: Failure) -> None:
+        """A backfill listing that could not be read leaves its chunk unfinished (retried)."""
+        request = failure.request  # type: ignore[attr-defined]
+        kind = request.meta.get(KIND, "listing")
+        listing = request.meta.get(LISTING, {})
+        reason, detail, status = describe_failure(failure)
+        if kind == "archive" and status == 404:
+            # A day without an archive page, or the page after the last: the listing ends.
+            if listing.get("page") == 1:
+                self._inc("archive_missing")
+                logger.info("No archive page at %s (HTTP 404)", request.url)
+            return
+        if kind == "wordpress" and not listing.get("declared"):
+            self._inc("wp_api_unavailable")
+            logger.info("No WordPress REST API at %s: %s", request.url, detail)
+            return
+        if kind == "wordpress" and status in (401, 403, 404, 410):
+            # The catalogue is out of date (the API was closed): retrying will not help.
+            self._inc("wp_api_unavailable")
+            self._problem(f"wordpress_api {request.url}: declared, but {detail}")
+            return
+        self._inc("listing_errors")
+        self._problem(f"{kind} {request.url}: {reason}: {detail}")
 
     def _discovery_request(self, url: str, kind: str, depth: int = 0) -> Request | None:
         try:
@@ -249,15 +415,46 @@ class NewsSpider(Spider):
             "sitemap": self.parse_sitemap,
             "robots": self.parse_robots,
         }
+        meta: dict[str, Any] = {KIND: kind, DEPTH: depth, ENDPOINT: url}
+        headers: dict[str, str] = {}
+        known = self.validators.get(url) if kind in ("feed", "sitemap") else None
+        if known:
+            # Conditional GET: an endpoint unchanged since the last complete crawl answers 304.
+            if known.get("etag"):
+                headers["If-None-Match"] = known["etag"]
+            if known.get("last_modified"):
+                headers["If-Modified-Since"] = known["last_modified"]
+            meta["handle_httpstatus_list"] = [304]
         return Request(
             url,
             callback=callbacks[kind],
             errback=self.discovery_failed,
-            meta={KIND: kind, DEPTH: depth},
+            meta=meta,
+            headers=headers or None,
             priority=10,
         )
 
+    def _not_modified(self, response: Response) -> bool:
+        """True for a 304: the endpoint is unchanged and yields no new candidate."""
+        if response.status != 304:
+            return False
+        self._inc("not_modified")
+        logger.info("Not modified since the last crawl: %s", response.url)
+        url = response.meta.get(ENDPOINT, response.url)
+        self._validators_seen[url] = dict(self.validators.get(url) or {})
+        return True
+
+    def _remember(self, response: Response, **extra: Any) -> None:
+        """Keep the validators of a feed or sitemap for the next scheduled crawl."""
+        etag, modified = _header(response, "ETag"), _header(response, "Last-Modified")
+        if not (etag or modified):
+            return
+        url = response.meta.get(ENDPOINT, response.url)
+        self._validators_seen[url] = {"etag": etag, "last_modified": modified, **extra}
+
     def parse_feed(self, response: Response) -> None:
+        if self._not_modified(response):
+            return
         self._inc("feeds_fetched")
         result = parse_feed(response.body, response.url, _header(response, "Content-Type"))
         if result.problem:
@@ -267,8 +464,18 @@ class NewsSpider(Spider):
             return
         self._add_candidates(result.entries, "feed", response.url)
         self._inc("feed_entries", len(result.entries))
+        self._remember(response)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        depth = response.meta.get(DEPTH, 0) + 1
+        if self._not_modified(response):
+            # An unchanged index may still point at changed sitemaps: ask each of them.
+            url = response.meta.get(ENDPOINT, response.url)
+            for child in (self.validators.get(url) or {}).get("children") or []:
+                request = self._discovery_request(child, "sitemap", depth)
+                if request is not None:
+                    yield request
+            return
         self._inc("sitemaps_fetched")
         max_size = response.meta.get("download_maxsize", self.settings.getint("DOWNLOAD_MAXSIZE"))
         result = parse_sitemap(response.body, response.url, max_size=max_size)
@@ -278,13 +485,14 @@ class NewsSpider(Spider):
             self._problem(f"sitemap {response.url}: {result.problem}: {result.detail}")
         self._add_candidates(result.entries, "sitemap", response.url)
         self._inc("sitemap_entries", len(result.entries))
-        depth = response.meta.get(DEPTH, 0) + 1
+        if not result.problem:
+            self._remember(response, children=[url for url, _ in result.children])
         max_depth = self.settings.getint("NEWSLAKE_SITEMAP_MAX_DEPTH")
         for url, lastmod in result.children:
             if depth > max_depth:
                 self._problem(f"sitemap {url}: not fetched, deeper than {max_depth} indexes")
                 continue
-            if self.candidates.outside_window(None, lastmod):
+            if self.candidates.outside_window(None, lastmod, article=False):
                 self._inc("sitemaps_out_of_window")
                 continue
             request = self._discovery_request(url, "sitemap", depth)
@@ -384,11 +592,10 @@ class NewsSpider(Spider):
             yield self._reject(candidate, "extract_error", detail, response.status, hints)
             return
 
-        if not self._in_window(row.get("published_at")):
+        outside = self._outside_window(row.get("published_at"))
+        if outside:
             self._inc("out_of_window")
-            logger.info(
-                "Out of the date window: %s (published %s)", response.url, row["published_at"]
-            )
+            yield self._reject(candidate, "outside_window", outside, response.status, hints)
             return
         key = row["canonical_url"]
         if key in self._yielded:
@@ -398,15 +605,24 @@ class NewsSpider(Spider):
         self._yielded.add(key)
         yield ArticleItem(row)
 
-    def _in_window(self, published: datetime | None) -> bool:
-        """Inside [since, until] by the publication date in the source's time zone.
+    def _outside_window(self, published: datetime | None) -> str | None:
+        """Why an article is outside the backfill window, or None when it belongs in it.
 
-        An undated article cannot be placed and is kept: dropping it would lose it silently.
+        The truth is the extracted publication date, as a UTC day in [since, until]
+        (inclusive); listing dates only steered discovery. An undated article cannot be
+        placed, so a backfill does not land it (a scheduled crawl does).
         """
-        if published is None or (self.since is None and self.until is None):
-            return True
-        day = published.astimezone(self.source.zone).date()
-        return not ((self.since and day < self.since) or (self.until and day > self.until))
+        low, high = self.window_since, self.window_until
+        if low is None and high is None:
+            return None
+        window = f"{low or '…'}..{high or '…'}"
+        if published is None:
+            return f"no publication date found, so not placed in the window {window}"
+        day = published.astimezone(UTC).date()
+        if (low and day < low) or (high and day > high):
+            stamp = published.astimezone(UTC).isoformat().replace("+00:00", "Z")
+            return f"published {stamp}, outside the window {window} (UTC days)"
+        return None
 
     def article_failed(self, failure: Failure) -> Iterator[RejectItem]:
         request = failure.request  # type: ignore[attr-defined]
@@ -417,6 +633,10 @@ class NewsSpider(Spider):
             self._inc("fetched")
         if reason in ("offsite", "robots_disallowed"):
             self._inc(reason)
+        code = status or 0
+        if reason == "fetch_error" or (reason == "http_error" and (code == 429 or code >= 500)):
+            # Worth another try later: a backfill day with such failures is not finished.
+            self._inc("transient_failures")
         yield self._reject(candidate, reason, detail, status, hints)
 
     def on_request_dropped(self, request: Request, spider: Spider) -> None:
@@ -428,3 +648,17 @@ class NewsSpider(Spider):
 
     def on_closed(self, spider: Spider, reason: str) -> None:
         self.capture.close()
+        if self.backfill:
+            return
+        stats = self.crawler.stats
+        transient = sum(
+            int(stats.get_value(f"{PREFIX}rejected/{r}", 0) or 0) for r in TRANSIENT_REJECTS
+        )
+        capped = int(stats.get_value(PREFIX + "capped", 0) or 0) + int(
+            stats.get_value(PREFIX + "candidates_capped", 0) or 0
+        )
+        if reason != "finished" or transient or capped:
+            # Pages this crawl did not get must be listed again next time: no 304 for them.
+            logger.info("Validators not kept: the crawl did not get every candidate")
+            return
+        write_json_atomic(self.out_dir / VALIDATORS_SEEN_FILE, self._validators_seen)

@@ -24,7 +24,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from schemas.spool import ARTICLES_FILE, RAW_FILE, REJECTS_FILE, STATS_FILE
+from schemas.spool import (
+    ARTICLES_FILE,
+    RAW_FILE,
+    REJECTS_FILE,
+    STATS_FILE,
+    VALIDATORS_SEEN_FILE,
+)
 from spiders import settings as crawl_settings
 from spiders.catalogue import Source
 from spiders.pipelines import COUNTERS, write_json_atomic
@@ -113,6 +119,8 @@ def crawl_command(
     since: date | None = None,
     until: date | None = None,
     settings: Mapping[str, Any] | None = None,
+    window: tuple[date, date] | None = None,
+    validators_file: Path | None = None,
 ) -> list[str]:
     """The argv of the crawl subprocess."""
     command = [
@@ -132,6 +140,11 @@ def crawl_command(
         command += ["--since", since.isoformat()]
     if until is not None:
         command += ["--until", until.isoformat()]
+    if window is not None:
+        command += ["--window-since", window[0].isoformat()]
+        command += ["--window-until", window[1].isoformat()]
+    if validators_file is not None:
+        command += ["--validators-file", str(validators_file)]
     if settings:
         command += ["--settings-json", json.dumps(dict(settings))]
     return command
@@ -150,11 +163,16 @@ def run_crawl(
     until: date | None = None,
     settings: dict[str, Any] | None = None,
     timeout: float = 3600,
+    window: tuple[date, date] | None = None,
+    validators_file: Path | None = None,
 ) -> CrawlResult:
     """Crawl `source` into the spool folder `out_dir`; raises CrawlFailed when the crawl fails.
 
     `settings` override spiders.settings (JSON-serializable values only). A source whose
     status is not "active" is not crawled: the result's stats say "skipped: <status>".
+    `since`/`until` are the days discovery looks for (a backfill chunk); `window` is the
+    whole backfill whose publication dates land (default: since..until). `validators_file`
+    (scheduled crawls) holds the feeds' and sitemaps' validators for conditional GET.
     """
     if since and until and since > until:
         raise ValueError(f"since ({since}) is after until ({until})")
@@ -164,7 +182,7 @@ def run_crawl(
     out_dir.mkdir(parents=True, exist_ok=True)
     log_path = out_dir / LOG_NAME
     # A spool holds one crawl: nothing of an earlier crawl into this folder may pass for ours.
-    for stale in (ARTICLES_FILE, REJECTS_FILE, STATS_FILE, RAW_FILE):
+    for stale in (ARTICLES_FILE, REJECTS_FILE, STATS_FILE, RAW_FILE, VALIDATORS_SEEN_FILE):
         (out_dir / stale).unlink(missing_ok=True)
     if source.status != "active":
         return _skipped(source, out_dir, log_path)
@@ -190,6 +208,8 @@ def run_crawl(
         since=since,
         until=until,
         settings=overrides,
+        window=window,
+        validators_file=Path(validators_file).resolve() if validators_file else None,
     )
     # The crawl talks to websites only: it has no use for storage credentials, so a page that
     # breaks the extractor can never make them show up in its log.

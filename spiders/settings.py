@@ -102,3 +102,10 @@ NEWSLAKE_MAX_ARTICLES = 0  # 0: no cap on article requests per crawl
 # Distinct listing entries one crawl considers: bounds memory against runaway sitemaps
 # (200 files of 50,000 URLs each would be 10 million).
 NEWSLAKE_MAX_CANDIDATES = 200_000
+# Backfills: try the WordPress REST API at /wp-json/wp/v2/posts when the catalogue declares
+# none (one request per chunk), and read at most this many pages of it per chunk.
+NEWSLAKE_WP_PROBE = True
+NEWSLAKE_WP_MAX_PAGES = 50
+# Backfills: a listing entry dated only by a lastmod more than this many days after the window
+# is taken for a later article and not fetched.
+NEWSLAKE_BACKFILL_LASTMOD_SLACK_DAYS = 2.0

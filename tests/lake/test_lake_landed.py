@@ -38,27 +38,34 @@ def test_landed_keys(lake_uri: str, tmp_path: Path) -> None:
     assert landed_keys(store, AM) == expected | {(edited["article_id"], edited["content_hash"])}
 
 
-def test_skip_file_lists_url_and_canonical_ids(lake_uri: str, tmp_path: Path) -> None:
+def test_skip_file_lists_url_and_canonical_ids_with_their_fetch_time(
+    lake_uri: str, tmp_path: Path
+) -> None:
     store = open_store(lake_uri)
     land_run_1(store, tmp_path)
-    ids = sorted(
-        {
-            article_id("https://ararat-courier.am/hy/news/2024/03/15/budget/"),
-            # Fetched as ?amp=1, canonical without it: both are known.
-            article_id("https://ararat-courier.am/ru/news/gas-prices/?amp=1"),
-            article_id("https://ararat-courier.am/ru/news/gas-prices/"),
-            article_id("https://ararat-courier.am/en/opinion/letters/"),
-        }
-    )
+    budget = article_id("https://ararat-courier.am/hy/news/2024/03/15/budget/")
+    # Fetched as ?amp=1, canonical without it: both are known.
+    gas = [
+        article_id("https://ararat-courier.am/ru/news/gas-prices/?amp=1"),
+        article_id("https://ararat-courier.am/ru/news/gas-prices/"),
+    ]
+    letters = article_id("https://ararat-courier.am/en/opinion/letters/")
+
+    def lines(gas_fetched: str) -> str:
+        times = {budget: "2024-04-01T06:01:00Z", letters: "2024-04-01T06:03:00Z"}
+        times |= dict.fromkeys(gas, gas_fetched)
+        return "".join(f"{i}\t{times[i]}\n" for i in sorted(times))
+
     path = tmp_path / "spool-next" / "skip.txt"
     assert write_skip_file(store, AM, path) == 4
-    assert path.read_text(encoding="utf-8") == "".join(f"{i}\n" for i in ids)
+    assert path.read_text(encoding="utf-8") == lines("2024-04-01T06:02:00Z")
 
-    # A new version of a landed article adds no new id; the file is rewritten in place.
+    # A new version of a landed article adds no new id, only a later fetch time; the file is
+    # rewritten in place.
     edited = article(RUN_2, "am-gas", body="Новый текст.", fetched_at=ts("2024-04-02T06:00:00Z"))
     land_spool(store, write_spool(tmp_path / "s2", [edited]), run_id=RUN_2, source_id=AM)
     assert write_skip_file(store, AM, path) == 4
-    assert path.read_text(encoding="utf-8") == "".join(f"{i}\n" for i in ids)
+    assert path.read_text(encoding="utf-8") == lines("2024-04-02T06:00:00Z")
     assert sorted(p.name for p in path.parent.iterdir()) == ["skip.txt"]
 
 
@@ -113,10 +120,18 @@ def test_skip_file_adds_listed_urls_and_recent_lasting_rejects(
     spool = write_spool(tmp_path / "spool", [redirected], rejects)
     land_spool(store, spool, run_id=RUN_1, source_id=AM)
     path = tmp_path / "skip.txt"
-    expected = {
-        article_id("https://ararat-courier.am/hy/news/2024/03/15/budget/"),
-        article_id("https://ararat-courier.am/?p=77"),
-        article_id("https://ararat-courier.am/tag/budget/"),
-    }
+    fetched = (now - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+    expected = [
+        f"{article_id('https://ararat-courier.am/hy/news/2024/03/15/budget/')}\t{fetched}",
+        f"{article_id('https://ararat-courier.am/?p=77')}\t{fetched}",
+        article_id("https://ararat-courier.am/tag/budget/"),  # bare: skipped whatever happens
+    ]
     assert write_skip_file(store, AM, path) == 3
     assert path.read_text(encoding="utf-8") == "".join(f"{i}\n" for i in sorted(expected))
+
+    # Ids the caller adds (a backfill's already-fetched URLs) are bare too, and win.
+    extra = article_id("https://ararat-courier.am/?p=77")
+    assert write_skip_file(store, AM, path, extra=[extra, "f" * 32]) == 4
+    assert path.read_text(encoding="utf-8").splitlines() == sorted(
+        [expected[0], extra, expected[2], "f" * 32]
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gzip
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -337,6 +337,87 @@ def test_skip_keys_and_date_window() -> None:
 
 def test_read_skip_file(tmp_path: Path) -> None:
     path = tmp_path / "skip.txt"
-    path.write_text("# landed\nabc\n\n  def  \n", "utf-8")
-    assert read_skip_file(str(path)) == {"abc", "def"}
-    assert read_skip_file(None) == set()
+    path.write_text(
+        "# landed\nabc\n\n  def  \nghi\t2024-05-12T10:00:00Z\ndef\t2024-05-12T10:00:00Z\n",
+        "utf-8",
+    )
+    assert read_skip_file(str(path)) == {
+        "abc": None,
+        "def": None,  # listed bare too (a lasting reject): skipped whatever the listing says
+        "ghi": datetime(2024, 5, 12, 10, tzinfo=UTC),
+    }
+    assert read_skip_file(None) == {}
+
+
+def test_a_landed_url_whose_listing_says_it_changed_is_fetched_again() -> None:
+    landed_at = datetime(2024, 5, 12, 10, tzinfo=UTC)
+    urls = [f"{BASE}/2024/05/12/{n}/" for n in ("same", "changed", "rejected", "no-date")]
+    skip = {article_id(urls[0]): landed_at, article_id(urls[1]): landed_at}
+    skip |= {article_id(urls[2]): None, article_id(urls[3]): landed_at}
+    candidates = Candidates(source(), skip=skip)
+    for url, lastmod in zip(
+        urls,
+        [landed_at, landed_at.replace(hour=11), landed_at.replace(hour=11), None],
+        strict=True,
+    ):
+        candidates.add(Discovered(url, PageHints("sitemap"), lastmod=lastmod))
+    assert [c.url for c in candidates.select()] == [urls[1]]
+    assert (candidates.counts["skipped_landed"], candidates.counts["refetched_changed"]) == (3, 1)
+
+
+ATOM_UPDATED = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>urn:x</id>
+<updated>2024-05-13T09:00:00Z</updated>
+<entry><title>Edited</title><id>urn:1</id><link href="/2024/05/12/edited/"/>
+<published>2024-05-12T08:00:00Z</published><updated>2024-05-13T09:00:00Z</updated></entry>
+<entry><title>Untouched</title><id>urn:2</id><link href="/2024/05/12/untouched/"/>
+<published>2024-05-12T07:00:00Z</published><updated>2024-05-12T07:00:00Z</updated></entry>
+</feed>"""
+
+
+def test_an_atom_entry_updated_after_publication_carries_it_as_lastmod() -> None:
+    entries = parse_feed(ATOM_UPDATED, f"{BASE}/feed.atom").entries
+    assert [(e.url, e.published, e.lastmod) for e in entries] == [
+        (
+            f"{BASE}/2024/05/12/edited/",
+            datetime(2024, 5, 12, 8, tzinfo=UTC),
+            datetime(2024, 5, 13, 9, tzinfo=UTC),
+        ),
+        (f"{BASE}/2024/05/12/untouched/", datetime(2024, 5, 12, 7, tzinfo=UTC), None),
+    ]
+
+
+def test_a_backfill_takes_an_entry_modified_long_after_the_window_for_a_later_article() -> None:
+    def lastmod(day: int) -> Discovered:
+        return Discovered(
+            f"{BASE}/n/{day}/", PageHints("sitemap"), lastmod=datetime(2024, 5, day, 9, tzinfo=UTC)
+        )
+
+    window = {"since": date(2024, 5, 12), "until": date(2024, 5, 12)}
+    slack = Candidates(source(), **window, lastmod_slack=timedelta(days=2))
+    anytime = Candidates(source(), **window)
+    for day in (10, 11, 13, 14, 15, 16):
+        slack.add(lastmod(day))
+        anytime.add(lastmod(day))
+    # A day of margin before; after the window's end (13 May 00:00), the day of margin and
+    # two days of slack: up to 16 May 00:00.
+    assert [c.url for c in slack.select()] == [f"{BASE}/n/{d}/" for d in (11, 13, 14, 15)]
+    assert [c.url for c in anytime.select()] == [f"{BASE}/n/{d}/" for d in (11, 13, 14, 15, 16)]
+    # A sitemap file modified later still lists the window's pages: no slack for it.
+    assert not slack.outside_window(None, datetime(2024, 6, 1, tzinfo=UTC), article=False)
+
+
+def test_a_backfill_chunk_owns_the_entries_of_its_days() -> None:
+    candidates = Candidates(
+        source(), since=date(2024, 5, 1), until=date(2024, 5, 10), chunk=(date(2024, 5, 3),) * 2
+    )
+    for url, published, lastmod in [
+        ("p3", datetime(2024, 5, 3, 23, tzinfo=UTC), None),  # its UTC day
+        ("p4", datetime(2024, 5, 4, 1, tzinfo=UTC), None),  # the next chunk's
+        ("m3", None, datetime(2024, 5, 3, 9, tzinfo=UTC)),
+        ("late", None, datetime(2024, 5, 11, 9, tzinfo=UTC)),  # the last day's
+        ("undated", None, None),  # the first day's
+    ]:
+        candidates.add(Discovered(f"{BASE}/{url}/", PageHints("sitemap"), published, lastmod))
+    assert [c.url for c in candidates.select()] == [f"{BASE}/p3/", f"{BASE}/m3/"]
+    assert candidates.counts["out_of_window_hint"] == 3
