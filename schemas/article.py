@@ -69,7 +69,7 @@ ARTICLE_FIELDS: list[pa.Field] = [
     _field("crawl_run_id", pa.string(), False, "the run that landed this version"),
     _field("raw_ref", pa.string(), True, "where the raw capture of the page is stored"),
     _field("extractor", pa.string(), False, "name and version of the code that produced the row"),
-    _field("discovered_via", pa.string(), True, "feed | sitemap | link | file"),
+    _field("discovered_via", pa.string(), True, "feed | sitemap | api | link | file"),
     _field("discovered_url", pa.string(), True, "as the feed or sitemap listed it, canonicalized"),
     _field("http_status", pa.int16(), True, "HTTP status of the page"),
     _field(

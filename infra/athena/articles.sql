@@ -26,7 +26,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `${database}`.`articles` (
   `crawl_run_id`        string COMMENT 'the run that landed this version',
   `raw_ref`             string COMMENT 'where the raw capture of the page is stored',
   `extractor`           string COMMENT 'name and version of the code that produced the row',
-  `discovered_via`      string COMMENT 'feed | sitemap | link | file',
+  `discovered_via`      string COMMENT 'feed | sitemap | api | link | file',
   `discovered_url`      string COMMENT 'as the feed or sitemap listed it, canonicalized',
   `http_status`         smallint COMMENT 'HTTP status of the page',
   `machine_translated`  boolean COMMENT 'the page says it is a machine translation, or its host is a listed mirror',

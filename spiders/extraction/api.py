@@ -24,7 +24,7 @@ EXTRACTOR = f"newslake-extract/0.1 trafilatura/{version('trafilatura')}"
 class PageHints:
     """What discovery learned about a URL before it was fetched (feed entry, sitemap entry)."""
 
-    discovered_via: str = "link"  # feed | sitemap | link | file
+    discovered_via: str = "link"  # feed | sitemap | api | link | file
     feed_title: str | None = None
     feed_published: str | None = None  # raw text, as the feed gave it
     feed_authors: tuple[str, ...] = ()
