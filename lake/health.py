@@ -520,10 +520,10 @@ def compute_health(
     wanted = list(dict.fromkeys(source_ids)) if source_ids is not None else None
     params = {"since": first, "until": last}
 
-    # The manifests are read here and again by connect(): the runs view has no held-back
-    # counters, and connect() does not hand out the manifests it read.
+    # The runs view has no held-back counters, so the manifests are read here and handed to
+    # connect(): one read, and the views and those counters describe the same runs.
     manifests = read_manifests(store, source_ids=wanted)
-    con = connect(store, source_ids=wanted)
+    con = connect(store, source_ids=wanted, manifests=manifests)
     try:
         con.register("_health_held_back", _held_back(manifests))
         con.execute(_RUN_DAYS)

@@ -14,7 +14,7 @@ import duckdb
 
 from lake.datasets import open_dataset
 from lake.errors import LakeError
-from lake.manifest import read_manifests, runs_table
+from lake.manifest import Manifest, read_manifests, runs_table
 from lake.output import FORMATS, format_result
 from lake.store import Store, open_store
 
@@ -51,14 +51,18 @@ def connect(
     uri: str | os.PathLike[str] | Store | None = None,
     *,
     source_ids: Iterable[str] | None = None,
+    manifests: list[Manifest] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with the lake's views (a snapshot of committed runs).
 
-    `source_ids` limits the snapshot to some sources (fewer manifests to read).
+    `source_ids` limits the snapshot to some sources (fewer manifests to read); `manifests`,
+    when the caller already read them (read_manifests with the same `source_ids`), is that
+    snapshot, so the views and the caller's own figures come from the same runs.
     """
     store = uri if isinstance(uri, Store) else open_store(uri)
     ids = list(source_ids) if source_ids is not None else None
-    manifests = read_manifests(store, source_ids=ids)
+    if manifests is None:
+        manifests = read_manifests(store, source_ids=ids)
     con = duckdb.connect(":memory:")
     try:
         con.execute("SET TimeZone = 'UTC'")
