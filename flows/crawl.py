@@ -15,7 +15,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -81,15 +81,14 @@ class RunSummary:
 
 
 @task(name="prepare-skip-list", retries=2, retry_delay_seconds=5)
-def prepare_skip_list(lake: str, source_id: str, spool: Path, incremental: bool = True) -> Path:
-    """Ids of articles already landed, so the spider does not fetch them again; and, for a
-    scheduled crawl, the feeds' and sitemaps' validators for conditional GET."""
+def prepare_skip_list(lake: str, source_id: str, spool: Path) -> Path:
+    """Ids of articles already landed, so the spider does not fetch them again, and the feeds'
+    and sitemaps' validators for conditional GET."""
     spool.mkdir(parents=True, exist_ok=True)
     path = spool / SKIP_FILE
     store = open_store(lake)
     write_skip_file(store, source_id, path)
-    if incremental:
-        write_validators_file(store, source_id, spool / VALIDATORS_FILE)
+    write_validators_file(store, source_id, spool / VALIDATORS_FILE)
     return path
 
 
@@ -99,8 +98,6 @@ def crawl_source(
     run_id: str,
     spool: Path,
     skip_file: Path,
-    since: date | None,
-    until: date | None,
     settings: dict[str, Any] | None,
 ) -> CrawlResult:
     """Run the spider for one source in its own process (the Twisted reactor cannot restart)."""
@@ -110,8 +107,6 @@ def crawl_source(
         spool,
         run_id=run_id,
         skip_file=skip_file,
-        since=since,
-        until=until,
         settings=settings,
         validators_file=validators if validators.exists() else None,
     )
@@ -192,11 +187,9 @@ def run_sources(
     sources_file: str | None,
     source_ids: list[str] | None,
     lake: str | None,
-    since: date | None = None,
-    until: date | None = None,
     settings: dict[str, Any] | None = None,
 ) -> State:
-    """Body shared by the crawl and backfill flows."""
+    """The crawl flow's body: every source's chain, then the outcomes and the artifact."""
     logger = get_run_logger()
     lake_uri = str(open_store(lake).uri)
     sources = select_sources(load_sources(sources_file), source_ids)
@@ -212,15 +205,12 @@ def run_sources(
             outcomes[source.id] = SourceOutcome(source.id, status="skipped", error=source.status)
             continue
         spool = spool_root / source.id
-        incremental = since is None and until is None
-        skip = prepare_skip_list.submit(lake_uri, source.id, spool, incremental)
+        skip = prepare_skip_list.submit(lake_uri, source.id, spool)
         crawled = crawl_source.submit(
             source,
             run_id,
             spool,
             spool / SKIP_FILE,
-            since,
-            until,
             settings,
             wait_for=[skip],
             return_state=False,
@@ -289,14 +279,8 @@ def crawl_flow(
     )
 
 
-# The backfill flow lives in flows/backfill.py; deployments may name it through this module.
-from flows.backfill import backfill_flow  # noqa: E402
-
 __all__ = [
     "RunSummary",
     "SourceOutcome",
-    "backfill_flow",
     "crawl_flow",
-    "new_run_id",
-    "spool_parent",
 ]

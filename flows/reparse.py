@@ -23,7 +23,7 @@ from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_table_artifact  # noqa: E402
 from prefect.states import Completed, State  # noqa: E402
 
-from flows.crawl import new_run_id, spool_parent  # noqa: E402
+from flows.runs import new_run_id, spool_parent  # noqa: E402
 from lake import LakeError, land_spool, open_store  # noqa: E402
 from lake.raw import local_copy, raw_captures  # noqa: E402
 from spiders.catalogue import Source, load_sources, select_sources  # noqa: E402
