@@ -48,7 +48,7 @@ from spiders.extraction.api import NotAnArticle, PageHints
 from spiders.items import ArticleItem, RejectItem
 from spiders.middlewares import RETRY_AFTER_REFUSED, OffsiteRequest
 from spiders.pipelines import PREFIX, write_json_atomic
-from spiders.rows import build_row
+from spiders.rows import fetched_row
 
 if TYPE_CHECKING:
     from typing import Self
@@ -69,7 +69,6 @@ LISTING = "newslake_listing"  # wordpress | archive: {"page", "day", ...} of a b
 # complete, and its validators are not kept (a 304 next time would hide those pages).
 TRANSIENT_REJECTS = ("http_error", "fetch_error")
 
-HTML_TYPES = ("text/html", "application/xhtml+xml")
 MAX_PROBLEMS = 50  # problems kept in stats.json (and so in the run manifest)
 
 
@@ -560,18 +559,19 @@ class NewsSpider(Spider):
 
         content_type = _header(response, "Content-Type")
         mime = (content_type or "").split(";")[0].strip().lower()
-        if (mime and mime not in HTML_TYPES) or (
-            not mime and not isinstance(response, HtmlResponse)
-        ):
-            detail = f"Content-Type {content_type or 'missing'}"
-            yield self._reject(candidate, "not_html", detail, response.status, hints)
+        # A declared non-HTML type is refused by fetched_row; an undeclared one is trusted only
+        # when Scrapy sniffed HTML in the body.
+        if not mime and not isinstance(response, HtmlResponse):
+            yield self._reject(
+                candidate, "not_html", "Content-Type missing", response.status, hints
+            )
             return
         headers = {"Content-Type": content_type or "text/html"}
         language = _header(response, "Content-Language")
         if language:
             headers["Content-Language"] = language
         try:
-            row = build_row(
+            row = fetched_row(
                 response.body,
                 strip_tracking(response.url),
                 source=self.source,
@@ -585,11 +585,6 @@ class NewsSpider(Spider):
             )
         except NotAnArticle as exc:
             yield self._reject(candidate, exc.reason, exc.detail, response.status, hints)
-            return
-        except Exception as exc:
-            logger.exception("Extraction failed on %s", response.url)
-            detail = f"{type(exc).__name__}: {exc}"
-            yield self._reject(candidate, "extract_error", detail, response.status, hints)
             return
 
         outside = self._outside_window(row.get("published_at"))

@@ -30,9 +30,8 @@ from spiders.canonical import strip_tracking
 from spiders.capture import METADATA_TYPE
 from spiders.catalogue import Source
 from spiders.extraction import NotAnArticle, PageHints
-from spiders.news_spider import HTML_TYPES
 from spiders.pipelines import write_json_atomic
-from spiders.rows import build_row
+from spiders.rows import fetched_row
 
 log = logging.getLogger(__name__)
 
@@ -184,14 +183,10 @@ class Reparser:
     ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """The row, or the reject, the spider would build from this response today."""
         url = capture.discovered_url or capture.url
-        content_type = capture.headers.get("Content-Type")
-        mime = (content_type or "").split(";")[0].strip().lower()
-        if mime and mime not in HTML_TYPES:
-            return None, self._reject(capture, url, "not_html", f"Content-Type {content_type}")
         headers = dict(capture.headers)
         headers.setdefault("Content-Type", "text/html")
         try:
-            row = build_row(
+            row = fetched_row(
                 capture.body,
                 strip_tracking(capture.url),
                 source=self.source,
@@ -205,9 +200,6 @@ class Reparser:
             )
         except NotAnArticle as exc:
             return None, self._reject(capture, url, exc.reason, exc.detail)
-        except Exception as exc:
-            log.exception("Extraction failed on %s", capture.url)
-            return None, self._reject(capture, url, "extract_error", f"{type(exc).__name__}: {exc}")
         return row, None
 
     def _reject(self, capture: Capture, url: str, reason: str, detail: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -12,6 +13,11 @@ from urllib.parse import urlsplit
 from schemas import InvalidRow, normalize_article
 from spiders.catalogue import Source
 from spiders.extraction import EXTRACTOR, NotAnArticle, PageHints, extract_article
+
+logger = logging.getLogger(__name__)
+
+# The documents a crawl extracts; any other declared Content-Type is a not_html reject.
+HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 def adhoc_source_id(url: str | None) -> str:
@@ -59,3 +65,25 @@ def build_row(
         return normalize_article(fields)
     except InvalidRow as exc:
         raise NotAnArticle("invalid", str(exc)) from exc
+
+
+def fetched_row(
+    body: bytes, url: str, *, headers: Mapping[str, str], **fields: Any
+) -> dict[str, Any]:
+    """build_row for a fetched response, as the crawl and a re-parse both need it.
+
+    A Content-Type that is not HTML raises NotAnArticle("not_html") before extraction, and an
+    extractor crash (logged with its traceback) NotAnArticle("extract_error"), so one broken
+    page becomes a reject, never a failed crawl.
+    """
+    content_type = headers.get("Content-Type")
+    mime = (content_type or "").split(";")[0].strip().lower()
+    if mime and mime not in HTML_TYPES:
+        raise NotAnArticle("not_html", f"Content-Type {content_type}")
+    try:
+        return build_row(body, url, headers=headers, **fields)
+    except NotAnArticle:
+        raise
+    except Exception as exc:
+        logger.exception("Extraction failed on %s", url)
+        raise NotAnArticle("extract_error", f"{type(exc).__name__}: {exc}") from exc
