@@ -280,6 +280,9 @@ class Source(BaseModel):
     wordpress_api: WordPressApi | None = None
     wayback: Wayback | None = None
     overrides: list[Override] = Field(default_factory=list)
+    # Loopback and private-network addresses are refused unless the source says so (fixture
+    # sites, an intranet mirror): a public outlet resolving there is a rebinding attempt.
+    allow_private_network: bool = False
     cms: str | None = None
     notes: str | None = None
 
