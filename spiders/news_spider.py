@@ -47,6 +47,7 @@ from spiders.discovery import (
 from spiders.extraction.api import NotAnArticle, PageHints
 from spiders.items import ArticleItem, RejectItem
 from spiders.middlewares import RETRY_AFTER_REFUSED, OffsiteRequest
+from spiders.netsafe import PrivateAddressRequest
 from spiders.pipelines import PREFIX, write_json_atomic
 from spiders.rows import fetched_row
 
@@ -104,7 +105,9 @@ def describe_failure(failure: Failure) -> tuple[str, str, int | None]:
                 " NEWSLAKE_RETRY_AFTER_MAX allows: given up"
             )
         return "http_error", detail, response.status
-    if isinstance(exc, OffsiteRequest):
+    if isinstance(exc, (OffsiteRequest, PrivateAddressRequest)):
+        # A loopback or private address is outside where the source may take the crawler,
+        # like another host: a lasting reason, with the address in the detail.
         return "offsite", str(exc), None
     message = str(exc)
     if isinstance(exc, DownloadCancelledError) or "DOWNLOAD_MAXSIZE" in message:

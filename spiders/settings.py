@@ -59,8 +59,14 @@ DOWNLOAD_DELAY = 1.0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 
-DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_TIMEOUT = 30  # also bounds DNS resolution and a server trickling its bytes
 DNS_TIMEOUT = 20
+# Network safety (spiders/netsafe.py): every address a connection would use is checked; a
+# loopback, private, link-local or otherwise non-public one is refused unless the source sets
+# allow_private_network (the runner copies the source's flag here). The resolver also reads
+# IPv6 (AAAA) answers, which Scrapy's default IPv4-only resolver cannot.
+TWISTED_DNS_RESOLVER = "spiders.netsafe.NetSafeResolver"
+NEWSLAKE_ALLOW_PRIVATE_NETWORK = False
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # a page larger than this is rejected as too_large
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
@@ -91,6 +97,8 @@ DOWNLOADER_MIDDLEWARES = {
     "spiders.middlewares.SourceOffsiteMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "spiders.middlewares.RetryAfterMiddleware": 550,
+    # After robots.txt for requests, before the retries for exceptions: see spiders/netsafe.py.
+    "spiders.netsafe.PrivateNetworkMiddleware": 560,
 }
 ITEM_PIPELINES = {"spiders.pipelines.SpoolPipeline": 300}
 
