@@ -95,10 +95,13 @@ FEEDS: dict[str, dict[str, object]] = {}
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "spiders.middlewares.SourceOffsiteMiddleware": 50,
+    "spiders.middlewares.CrawlDelayMiddleware": 110,  # after robots.txt (100) was read
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "spiders.middlewares.RetryAfterMiddleware": 550,
     # After robots.txt for requests, before the retries for exceptions: see spiders/netsafe.py.
     "spiders.netsafe.PrivateNetworkMiddleware": 560,
+    # Sees a response before the RedirectMiddleware (600) follows it.
+    "spiders.middlewares.RedirectLoopMiddleware": 610,
 }
 ITEM_PIPELINES = {"spiders.pipelines.SpoolPipeline": 300}
 
