@@ -19,12 +19,17 @@ Two checks, because a host name is not an address:
 
 Behind an HTTP proxy (http_proxy in the environment) names are resolved by the proxy: only
 IP-literal hosts are checked then.
+
+`guarded_opener()` gives the same rule to plain urllib fetches (`newslake sources check`): the
+address a connection actually reached is checked before any request is sent on it.
 """
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import logging
+import urllib.request
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
@@ -214,3 +219,42 @@ class PrivateNetworkMiddleware:
         message = refusal_for_host(urlparse_cached(request).hostname or "")
         if message is not None:
             raise self._refuse(request, message)
+
+
+def _check_peer(connection: http.client.HTTPConnection) -> None:
+    assert connection.sock is not None
+    peer = str(connection.sock.getpeername()[0])
+    message = refusal(connection.host, peer)
+    if message is not None:
+        connection.close()
+        raise OSError(message)
+
+
+class _GuardedHTTPConnection(http.client.HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        _check_peer(self)
+
+
+class _GuardedHTTPSConnection(http.client.HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        _check_peer(self)
+
+
+class _GuardedHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_GuardedHTTPConnection, req)
+
+
+class _GuardedHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_GuardedHTTPSConnection, req)
+
+
+def guarded_opener(allow_private: bool) -> urllib.request.OpenerDirector:
+    """A urllib opener that refuses non-public addresses (an OSError naming the address),
+    unless `allow_private`. Redirects are checked too: each hop opens its own connection."""
+    if allow_private:
+        return urllib.request.build_opener()
+    return urllib.request.build_opener(_GuardedHTTPHandler, _GuardedHTTPSHandler)

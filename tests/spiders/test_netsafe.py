@@ -15,6 +15,7 @@ import pytest
 from newslake.site_server import SiteServer
 from spiders.catalogue import Source
 from spiders.netsafe import address_kind, refusal
+from spiders.probe import check_sources
 from spiders.runner import run_crawl
 
 WP_EN = Path(__file__).resolve().parents[1] / "fixtures" / "sites" / "wp-en" / "site"
@@ -177,3 +178,19 @@ def test_a_path_traversal_source_id_never_reaches_the_lake(tmp_path: Path, bad_i
         f"{sources}: sources[0] (id '{bad_id}'): field 'id': '{bad_id}' is not a valid id"
     ) in result.stderr
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["sources.yaml", "work"]
+
+
+def test_sources_check_probes_no_private_address_without_the_flag() -> None:
+    with SiteServer(WP_EN) as site:
+        base = site.base_url
+        refused = check_sources([_source(base)], timeout=10)
+        assert site.requests == []
+        allowed = check_sources([_source(base, allow_private_network=True)], timeout=10)
+    assert [(c.kind, c.robots, c.status, c.problem) for c in refused] == [
+        ("feed", "unknown", None, f"fetch failed: refused: 127.0.0.1, {REFUSED}"),
+        ("sitemap", "unknown", None, f"fetch failed: refused: 127.0.0.1, {REFUSED}"),
+    ]
+    assert [(c.kind, c.robots, c.status, c.ok) for c in allowed] == [
+        ("feed", "allowed", 200, True),
+        ("sitemap", "allowed", 200, True),
+    ]
