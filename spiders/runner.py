@@ -63,7 +63,7 @@ class CrawlResult:
     warc_path: Path | None  # None when no article page was fetched
     returncode: int
     log_path: Path
-    # The crawl process's peak resident memory (Linux ru_maxrss), None if not measured.
+    # The crawl process's peak resident memory in MB (Linux VmHWM), None if not measured.
     peak_rss_mb: float | None = None
 
 
@@ -252,15 +252,35 @@ def run_crawl(
     return _result(out_dir, 0, log_path, peak_rss_mb)
 
 
+def _high_water_mb(pid: int) -> float | None:
+    """The process's peak resident memory so far (Linux VmHWM), in MB; None when unreadable.
+
+    Not wait4's ru_maxrss: Linux carries the forking parent's resident size into the child's
+    ru_maxrss across exec, so a crawl started from a large process would seem as large.
+    """
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)  # kB
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def _wait(process: subprocess.Popen[bytes], timeout: float) -> tuple[int, float | None]:
-    """Wait for the crawl like Popen.wait, and also get its peak memory (MB) from wait4."""
+    """Wait for the crawl like Popen.wait, watching its peak memory (MB) meanwhile."""
     deadline = time.monotonic() + timeout
     delay = 0.001
+    peak: float | None = None
     while True:
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid == process.pid:
-            process.returncode = os.waitstatus_to_exitcode(status)
-            return process.returncode, round(usage.ru_maxrss / 1024, 1)  # KiB on Linux
+        # A high-water mark: reading it every few tens of ms misses at most the last moments.
+        seen = _high_water_mb(process.pid)
+        if seen is not None:
+            peak = max(peak or 0.0, seen)
+        returncode = process.poll()
+        if returncode is not None:
+            return returncode, peak
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise subprocess.TimeoutExpired(process.args, timeout)

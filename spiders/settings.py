@@ -60,7 +60,7 @@ CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 
 DOWNLOAD_TIMEOUT = 30  # also bounds DNS resolution and a server trickling its bytes
-DNS_TIMEOUT = 20
+DNS_TIMEOUT = 20  # unused by NetSafeResolver below: DOWNLOAD_TIMEOUT bounds name resolution
 # Network safety (spiders/netsafe.py): every address a connection would use is checked; a
 # loopback, private, link-local or otherwise non-public one is refused unless the source sets
 # allow_private_network (the runner copies the source's flag here). The resolver also reads
