@@ -19,6 +19,7 @@ from spiders.probe import check_sources
 from spiders.runner import run_crawl
 
 WP_EN = Path(__file__).resolve().parents[1] / "fixtures" / "sites" / "wp-en" / "site"
+HOSTILE_OK = Path(__file__).resolve().parents[1] / "fixtures" / "hostile" / "site" / "ok" / "1.html"
 FAST = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "NEWSLAKE_RETRY_BACKOFF": 0}
 NEWSLAKE = shutil.which("newslake") or "newslake-is-not-installed: run pip install -e ."
 REFUSED = "a loopback address; the source does not set allow_private_network: true"
@@ -194,3 +195,34 @@ def test_sources_check_probes_no_private_address_without_the_flag() -> None:
         ("feed", "allowed", 200, True),
         ("sitemap", "allowed", 200, True),
     ]
+
+
+def test_a_robots_txt_redirect_to_another_host_is_not_followed(tmp_path: Path) -> None:
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "robots.txt").write_text("User-agent: *\nDisallow: /\n", "utf-8")
+    site_root = tmp_path / "site"
+    site_root.mkdir()
+    (site_root / "a.html").write_bytes((HOSTILE_OK).read_bytes())
+    (site_root / "sitemap.xml").write_text(
+        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        "<url><loc>{{BASE}}/a.html</loc></url></urlset>",
+        "utf-8",
+    )
+    with SiteServer(tmp_path / "other") as other:
+        # Another host (localhost, not 127.0.0.1) on another port: off the source's hosts.
+        location = other.base_url.replace("127.0.0.1", "localhost") + "/robots.txt"
+        (site_root / "_site.yaml").write_text(
+            f"routes:\n  /robots.txt: {{status: 301, location: '{location}'}}\n", "utf-8"
+        )
+        with SiteServer(site_root) as site:
+            source = _source(
+                site.base_url,
+                allow_private_network=True,
+                feeds=[],
+                sitemaps=[site.base_url + "/sitemap.xml"],
+            )
+            result = run_crawl(source, tmp_path / "spool", run_id="r", settings=FAST)
+            assert site.paths() == ["/robots.txt", "/sitemap.xml", "/a.html"]
+        assert other.paths() == []
+    # robots.txt could not be read on the source's host, so nothing is disallowed.
+    assert result.stats["spooled"] == 1
