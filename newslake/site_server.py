@@ -26,7 +26,7 @@ Hostile behaviours, for the crawler's hostile-input tests (nothing of them is st
         generate: {head: "<html><body>", item: "<p>word</p>", count: 1000000, tail: "</html>"}
                                       # {n} in an item is its number (1..count), {path} in any
                                       # part the request's path, {{BASE}} the base URL
-      /bomb.html: {generate: {item: "\0", count: 1000000}, gzip: true}
+      /bomb.html: {generate: {item: "0000000000", count: 100000}, gzip: true}
                                       # gzip: the body is sent gzipped (Content-Encoding:
                                       # gzip); a megabyte of zeros becomes a kilobyte.
                                       # `gzip: file`: gzip data without Content-Encoding
@@ -35,7 +35,7 @@ Hostile behaviours, for the crawler's hostile-input tests (nothing of them is st
       /cut.html: {truncate: 100}      # announce the full Content-Length, send 100 bytes, close
       /nolength.html: {content_length: false}   # no Content-Length: the body ends at close
       /fat-header.html: {pad_header: 70000}     # an X-Padding header of that many bytes
-      /dump.bin: {status: 200, content_type: text/html}   # with a file: served as given
+      /random.html: {file: random.bin, content_type: text/html}   # any bytes, any label
 
 Every response carries an ETag and a Last-Modified header and answers conditional requests
 with 304, unless the route says `conditional: false` (generated bodies never do). Every
