@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import sys
 import threading
 import time
 import zlib
@@ -89,6 +90,12 @@ class _Server(ThreadingHTTPServer):
     # A crawler opens several connections at once; the default backlog of 5 stalls them.
     request_queue_size = 128
     daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up on a response (a size cap, a timeout) is not a server error.
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
 
 
 @dataclass
