@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
         # when the slot delay is 0, ignoring CONCURRENT_REQUESTS_PER_DOMAIN; any delay > 0
         # restores the limit (measured: 8 requests in flight instead of 2).
         settings.set("DOWNLOAD_DELAY", MIN_DOWNLOAD_DELAY, priority="cmdline")
+    close_at = settings.getfloat("NEWSLAKE_CLOSE_AT")
+    if close_at:
+        # The deadline was set when this process was started; imports have taken their share.
+        settings.set("CLOSESPIDER_TIMEOUT", max(1.0, close_at - time.time()), priority="cmdline")
 
     out_dir: Path = args.out
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,9 @@ Twisted's reactor cannot be restarted inside a process, so every crawl is
 times. The crawl's log goes to <out_dir>/crawl.log.
 
 Timeouts: the crawl is asked to close itself a little before `timeout` (Scrapy's
-CLOSESPIDER_TIMEOUT; it then finishes with finished_reason "closespider_timeout" and keeps
+CLOSESPIDER_TIMEOUT, counted from NEWSLAKE_CLOSE_AT, a wall-clock deadline, so the seconds a
+loaded machine spends starting Python and Scrapy come off the crawl, not the margin; it then
+finishes with finished_reason "closespider_timeout" and keeps
 what it wrote). If the process is still running at `timeout` it gets SIGTERM (Scrapy closes
 gracefully), a second SIGTERM (Scrapy stops at once), then SIGKILL, TERMINATE_GRACE seconds
 apart, and CrawlFailed is raised.
@@ -200,7 +202,7 @@ def run_crawl(
         download_timeout = float(overrides.get("DOWNLOAD_TIMEOUT", crawl_settings.DOWNLOAD_TIMEOUT))
         soft = _soft_timeout(timeout, download_timeout)
         if soft is not None:
-            overrides["CLOSESPIDER_TIMEOUT"] = soft
+            overrides["NEWSLAKE_CLOSE_AT"] = time.time() + soft
     try:
         json.dumps(overrides)
     except TypeError as exc:

@@ -103,12 +103,19 @@ DOWNLOADER_MIDDLEWARES = {
     # Sees a response before the RedirectMiddleware (600) follows it.
     "spiders.middlewares.RedirectLoopMiddleware": 610,
 }
+EXTENSIONS = {
+    "scrapy.extensions.closespider.CloseSpider": None,
+    "spiders.deadline.DeadlineCloseSpider": 0,
+}
 ITEM_PIPELINES = {"spiders.pipelines.SpoolPipeline": 300}
 
 # Discovery bounds: sitemap indexes are followed this deep and this many files at most.
 NEWSLAKE_SITEMAP_MAX_DEPTH = 3
 NEWSLAKE_SITEMAP_MAX_FILES = 200
 NEWSLAKE_SITEMAPS_FROM_ROBOTS = False  # also read `Sitemap:` lines of the homepage's robots.txt
+# Wall-clock time (epoch seconds) at which the crawl closes itself, as CLOSESPIDER_TIMEOUT;
+# spiders.runner sets it from its timeout. 0: no deadline.
+NEWSLAKE_CLOSE_AT = 0.0
 NEWSLAKE_MAX_ARTICLES = 0  # 0: no cap on article requests per crawl
 # Distinct listing entries one crawl considers: bounds memory against runaway sitemaps
 # (200 files of 50,000 URLs each would be 10 million).
