@@ -19,6 +19,8 @@ REJECT_REASONS = {
     "fetch_error": "the page could not be fetched (DNS, connection, timeout)",
     "robots_disallowed": "robots.txt forbids the URL",
     "offsite": "the page or a redirect left the source's domains",
+    "private_address": "the host is a loopback, private or reserved address the source does not"
+    " allow (allow_private_network)",
     "too_large": "the response exceeded the size cap",
     "not_html": "the response is not an HTML document",
     "outside_window": "a backfill fetched the article, but it was published outside the window",

@@ -120,10 +120,11 @@ def describe_failure(failure: Failure) -> tuple[str, str, int | None]:
             " (or the end of the chunked body) arrived",
             None,
         )
-    if isinstance(exc, (OffsiteRequest, PrivateAddressRequest)):
-        # A loopback or private address is outside where the source may take the crawler,
-        # like another host: a lasting reason, with the address in the detail.
+    if isinstance(exc, OffsiteRequest):
         return "offsite", str(exc), None
+    if isinstance(exc, PrivateAddressRequest):
+        # Not sticky like offsite: a source that later sets allow_private_network gets it.
+        return "private_address", str(exc), None
     message = str(exc)
     if isinstance(exc, DownloadCancelledError) or "DOWNLOAD_MAXSIZE" in message:
         # Scrapy cancels a download at DOWNLOAD_MAXSIZE (announced or received).
@@ -665,7 +666,7 @@ class NewsSpider(Spider):
         reason, detail, status = describe_failure(failure)
         if status is not None:
             self._inc("fetched")
-        if reason in ("offsite", "robots_disallowed"):
+        if reason in ("offsite", "private_address", "robots_disallowed"):
             self._inc(reason)
         code = status or 0
         if reason == "fetch_error" or (reason == "http_error" and (code == 429 or code >= 500)):

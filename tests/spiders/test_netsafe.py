@@ -93,8 +93,8 @@ def test_a_source_without_the_flag_fetches_nothing_from_loopback(tmp_path: Path)
     assert result.stats["feed_errors"] == 1
     assert result.stats["sitemap_errors"] == 1
     assert result.stats["problems"] == [
-        f"feed {base}/feed/: offsite: {base}/feed/: refused: 127.0.0.1, {REFUSED}",
-        f"sitemap {base}/sitemap_index.xml: offsite: {base}/sitemap_index.xml: refused:"
+        f"feed {base}/feed/: private_address: {base}/feed/: refused: 127.0.0.1, {REFUSED}",
+        f"sitemap {base}/sitemap_index.xml: private_address: {base}/sitemap_index.xml: refused:"
         f" 127.0.0.1, {REFUSED}",
     ]
 
@@ -105,9 +105,9 @@ def test_a_host_name_resolving_to_loopback_is_refused(tmp_path: Path) -> None:
         result = run_crawl(_source(base), tmp_path / "spool", run_id="r", settings=FAST)
         assert site.requests == []
     assert result.stats["problems"] == [
-        f"feed {base}/feed/: offsite: {base}/feed/: refused: localhost resolves to 127.0.0.1,"
-        f" {REFUSED}",
-        f"sitemap {base}/sitemap_index.xml: offsite: {base}/sitemap_index.xml: refused:"
+        f"feed {base}/feed/: private_address: {base}/feed/: refused: localhost resolves to"
+        f" 127.0.0.1, {REFUSED}",
+        f"sitemap {base}/sitemap_index.xml: private_address: {base}/sitemap_index.xml: refused:"
         f" localhost resolves to 127.0.0.1, {REFUSED}",
     ]
 
@@ -117,9 +117,9 @@ def test_an_ipv6_loopback_literal_is_refused(tmp_path: Path) -> None:
     source = _source(base)
     result = run_crawl(source, tmp_path / "spool", run_id="r", settings=FAST)
     assert result.stats["problems"] == [
-        f"feed {base}/feed/: offsite: {base}/feed/: refused: [::1], {REFUSED}",
-        f"sitemap {base}/sitemap_index.xml: offsite: {base}/sitemap_index.xml: refused: [::1],"
-        f" {REFUSED}",
+        f"feed {base}/feed/: private_address: {base}/feed/: refused: [::1], {REFUSED}",
+        f"sitemap {base}/sitemap_index.xml: private_address: {base}/sitemap_index.xml: refused:"
+        f" [::1], {REFUSED}",
     ]
 
 
