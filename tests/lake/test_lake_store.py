@@ -116,7 +116,7 @@ def test_s3_errors_are_lake_errors_naming_the_object(s3_endpoint: str, monkeypat
     with pytest.raises(LakeError) as info:
         store.put("runs/r1/a.json", b"x")
     assert str(info.value) == (
-        "S3 put s3://no-such-bucket-here/lake/runs/r1/a.json failed: NoSuchBucket: "
+        "S3 PUT s3://no-such-bucket-here/lake/runs/r1/a.json failed: 404 NoSuchBucket: "
         "The specified bucket does not exist"
     )
 
@@ -135,7 +135,7 @@ def test_s3_without_credentials_says_so(
     with pytest.raises(LakeError) as info:
         store.get("runs/r1/a.json")
     assert str(info.value) == (
-        "S3 get s3://team-news/lake/runs/r1/a.json failed: no AWS credentials found"
+        "S3 GET s3://team-news/lake/runs/r1/a.json failed: no AWS credentials found"
         " (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
     )
     with pytest.raises(LakeError, match="no AWS credentials found to read s3://team-news/lake"):
