@@ -30,7 +30,7 @@ def fault_proxy(s3_endpoint: str) -> Iterator[FaultProxy]:
 @pytest.fixture
 def faulty_lake(s3_endpoint: str, fault_proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch) -> str:
     """A fresh bucket that boto3 and pyarrow reach through `fault_proxy`, with short timeouts
-    (2 s) so a hung response is retried quickly."""
+    (1 s) so a hung response is retried quickly."""
     import boto3
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "newslake-test-key")
@@ -39,7 +39,7 @@ def faulty_lake(s3_endpoint: str, fault_proxy: FaultProxy, monkeypatch: pytest.M
     bucket = f"lake-{uuid.uuid4().hex[:12]}"
     boto3.client("s3", endpoint_url=s3_endpoint).create_bucket(Bucket=bucket)
     monkeypatch.setenv("AWS_ENDPOINT_URL", fault_proxy.url)
-    monkeypatch.setenv("NEWSLAKE_S3_READ_TIMEOUT", "2")
+    monkeypatch.setenv("NEWSLAKE_S3_READ_TIMEOUT", "1")
     monkeypatch.setenv("NEWSLAKE_S3_CONNECT_TIMEOUT", "2")
     monkeypatch.delenv("NEWSLAKE_S3_MAX_ATTEMPTS", raising=False)
     monkeypatch.delenv("AWS_MAX_ATTEMPTS", raising=False)

@@ -9,7 +9,8 @@ for `count` requests (None: for ever) and then does one of:
   status        answer `status` with an S3 error body, without forwarding (503 SlowDown...)
   status+forward  forward (the object IS written), then answer `status` instead: a lie
   hang          read the request (and with `forward`, pass it on), answer nothing for
-                `seconds` (past the client's read timeout), then reset
+                `seconds` (past the client's read timeout) or until `release` is set, then
+                reset
   reset         reset the connection (RST): `phase` "request" (after half the request body:
                 a reset mid-upload), "before" (request read, not forwarded), "after" (forwarded,
                 then reset: the write happened, the answer is lost), "body" (half the
@@ -59,8 +60,11 @@ class Rule:
     chunk: int = 256
     interval: float = 0.02
     keep: float = 0.5
+    release: threading.Event | None = None  # ends a hang early when set
     seen: int = 0
     fired: int = 0
+    # Set when it first fires (a hang: once it has forwarded, if it does, and stalls).
+    hit: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         faults = ("status", "hang", "reset", "trickle", "cut_body")
@@ -84,6 +88,8 @@ class Rule:
         if self.count is not None and self.seen >= self.nth + self.count:
             return False
         self.fired += 1
+        if self.fault != "hang":  # a hang is "hit" once it has forwarded and stalls
+            self.hit.set()
         return True
 
 
@@ -295,7 +301,11 @@ class _Handler(BaseHTTPRequestHandler):
             if rule.forward:
                 proxy.forward(method, self.path, headers, body)
             proxy._record(method, key, fault, None)
-            proxy._stop.wait(rule.seconds)
+            rule.hit.set()
+            deadline = time.monotonic() + rule.seconds
+            while time.monotonic() < deadline and not proxy._stop.wait(0.05):
+                if rule.release is not None and rule.release.is_set():
+                    break
             self._reset()
             return
         if rule.fault == "reset" and rule.phase == "before":
