@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import shutil
 import threading
 import time
@@ -36,10 +37,17 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
 from lake.errors import AlreadyExists, LakeError, NotFound
-from lake.redact import redact_text
 from lake.uri import LakeURI, resolve_uri
 
 log = logging.getLogger(__name__)
+
+# botocore's messages quote the endpoint URL, which could carry user:password@.
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@'\"<>]+@")
+
+
+def redact_text(text: str) -> str:
+    return _USERINFO.sub(r"\1***@", text)
+
 
 TMP_DIR = "_tmp"  # local only: staging area for atomic writes, never listed
 

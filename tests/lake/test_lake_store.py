@@ -75,12 +75,61 @@ def test_put_file_and_read_through_arrow_filesystem(lake_uri: str, tmp_path: Pat
 
 @pytest.mark.parametrize(
     "key",
-    ["", "/abs/key", "../escape", "a//b", "a/./b", "a/../b", "_tmp/x", "back\\slash"],
+    [
+        "",
+        "/abs/key",
+        "../escape",
+        "a//b",
+        "a/./b",
+        "a/../b",
+        "a/",
+        "_tmp/x",
+        "back\\slash",
+        "..\\..\\etc\\passwd",
+        "%2e%2e/escape",
+        "articles/%2E%2E/%2e%2e/x",
+        "articles/..%2fx",
+        "runs/r1/a\x00.json",
+        "runs/r1/a\n.json",
+    ],
 )
 def test_bad_keys_are_refused(lake_uri: str, key: str) -> None:
     store = open_store(lake_uri)
-    with pytest.raises(LakeError, match="invalid lake key"):
-        store.put(key, b"x")
+    for write in (
+        lambda: store.put(key, b"x"),
+        lambda: store.put(key, b"x", if_absent=True),
+        lambda: store.delete(key),
+    ):
+        with pytest.raises(LakeError, match="invalid lake key"):
+            write()
+    assert list(store.list()) == []
+
+
+def test_a_symlink_inside_a_local_lake_does_not_lead_writes_out(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    store = LocalStore(tmp_path / "lake")
+    store.put("articles/x.parquet", b"x")
+    (tmp_path / "lake" / "raw").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(LakeError) as info:
+        store.put("raw/source_id=x/r1.warc.gz", b"escaped")
+    assert str(info.value) == (
+        f"invalid lake key 'raw/source_id=x/r1.warc.gz': it resolves outside the lake"
+        f" {(tmp_path / 'lake').resolve()}"
+    )
+    assert list(outside.iterdir()) == []
+
+
+def test_s3_writes_stay_under_the_prefix(s3_lake: str) -> None:
+    bucket, prefix = s3_lake.removeprefix("s3://").split("/", 1)
+    store = open_store(s3_lake)
+    store.put("runs/r1/a.json", b"a")
+    store.put("runs/r1/b.json", b"b", if_absent=True)
+    listed = boto3.client("s3").list_objects_v2(Bucket=bucket)["Contents"]
+    assert sorted(o["Key"] for o in listed) == [
+        f"{prefix}/runs/r1/a.json",
+        f"{prefix}/runs/r1/b.json",
+    ]
 
 
 def test_local_store_leaves_no_staging_files_or_empty_folders(tmp_path: Path) -> None:

@@ -1,19 +1,31 @@
-"""Secrets out of text: what log lines, error messages and recorded parameters must never hold.
+"""Secrets never reach logs or Prefect: log records are masked, credential parameters refused.
 
 Credentials reach newslake only through the environment or boto3's standard chain, so they
-should never be in a message; this is the net under that rule. It masks the values of
-AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN wherever they appear, the user:password@ part of
-URLs, signed-URL query parameters (X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token,
-token=, password=...), Authorization headers and `secret_key=...`-style assignments.
-`install_log_redaction()` applies it to every log record of the process.
+should never be in a message; this is the net under that rule. `redact_text` masks the values
+of AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN wherever they appear, the user:password@ part
+of URLs, signed-URL query parameters (X-Amz-Signature, X-Amz-Credential,
+X-Amz-Security-Token, token=, password=...), Authorization headers and `secret_key=...`-style
+assignments.
+
+`install()` (called by flows.runtime.prefect_defaults, so by every flow module and the CLI)
+masks every log record of the process, Prefect's run logs included, and makes Prefect refuse a
+flow call whose parameters carry credentials (a `lake` URI with user:password@, a `settings`
+header named Authorization...) before it records the parameters: Prefect keeps them in its
+database and shows them in its UI. What it records is masked as well. Loading stays cheap:
+Prefect is patched when it is imported, not imported here.
 """
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import logging
 import os
 import re
-from collections.abc import Mapping
+import sys
+from collections.abc import Mapping, Sequence
+from types import ModuleType
 from typing import Any
 
 MASK = "***"
@@ -128,3 +140,66 @@ def install_log_redaction() -> None:
 
     logging.setLogRecordFactory(factory)
     _installed = True
+
+
+class CredentialsInParameters(ValueError):
+    """A flow was called with credentials in its parameters (the message names only where)."""
+
+
+def check_parameters(flow_name: str, parameters: Mapping[str, Any]) -> None:
+    """Refuse parameters that carry credentials, naming them but never their values."""
+    found = [path for name, value in parameters.items() for path in find_secrets(value, name)]
+    if found:
+        raise CredentialsInParameters(
+            f"flow {flow_name!r}: {', '.join(found)} carr{'y' if len(found) > 1 else 'ies'}"
+            " credentials; Prefect records flow parameters, so give credentials through the"
+            " environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE) instead"
+        )
+
+
+def _guard(flow_class: Any) -> None:
+    """Wrap Prefect's Flow.serialize_parameters, which every flow-run creation goes through."""
+    original = flow_class.serialize_parameters
+    if getattr(original, "_newslake_guard", False):
+        return
+
+    def serialize_parameters(self: Any, parameters: dict[str, Any]) -> dict[str, Any]:
+        check_parameters(self.name, parameters)
+        serialized: dict[str, Any] = redact_value(original(self, parameters))
+        return serialized
+
+    serialize_parameters._newslake_guard = True  # type: ignore[attr-defined]
+    flow_class.serialize_parameters = serialize_parameters
+
+
+class _GuardOnImport(importlib.abc.MetaPathFinder):
+    """Patches prefect.flows right after it is first imported (loading it here costs seconds)."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != "prefect.flows":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        loader = spec.loader
+        load = loader.exec_module
+
+        def exec_module(module: ModuleType) -> None:
+            load(module)
+            _guard(module.Flow)
+
+        loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+def install() -> None:
+    """Mask secrets in all logging, and guard Prefect's recorded parameters (idempotent)."""
+    install_log_redaction()
+    flows_module = sys.modules.get("prefect.flows")
+    if flows_module is not None:
+        _guard(flows_module.Flow)
+    elif not any(isinstance(f, _GuardOnImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _GuardOnImport())
