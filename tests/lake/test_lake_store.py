@@ -7,6 +7,7 @@ import boto3
 import pytest
 
 from lake import AlreadyExists, LakeError, LocalStore, NotFound, S3Store, open_store
+from lake.store import S3Settings
 
 
 def test_put_get_exists(lake_uri: str) -> None:
@@ -189,3 +190,50 @@ def test_s3_without_credentials_says_so(
     )
     with pytest.raises(LakeError, match="no AWS credentials found to read s3://team-news/lake"):
         store.arrow_filesystem()
+
+
+def test_s3_retry_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("NEWSLAKE_S3_MAX_ATTEMPTS", "AWS_MAX_ATTEMPTS", "NEWSLAKE_S3_RETRY_MODE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("NEWSLAKE_S3_CONNECT_TIMEOUT", raising=False)
+    monkeypatch.delenv("NEWSLAKE_S3_READ_TIMEOUT", raising=False)
+    monkeypatch.delenv("AWS_RETRY_MODE", raising=False)
+    assert S3Settings.from_env() == S3Settings(5, "standard", 10.0, 60.0)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")
+    monkeypatch.setenv("AWS_RETRY_MODE", "adaptive")
+    monkeypatch.setenv("NEWSLAKE_S3_READ_TIMEOUT", "2.5")
+    assert S3Settings.from_env() == S3Settings(3, "adaptive", 10.0, 2.5)
+    monkeypatch.setenv("NEWSLAKE_S3_MAX_ATTEMPTS", "7")  # ours wins over boto3's
+    store = open_store("s3://team-news/lake")
+    assert isinstance(store, S3Store)
+    assert store.settings == S3Settings(7, "adaptive", 10.0, 2.5)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        (
+            "NEWSLAKE_S3_MAX_ATTEMPTS",
+            "zero",
+            "NEWSLAKE_S3_MAX_ATTEMPTS='zero': expected a positive int",
+        ),
+        ("NEWSLAKE_S3_MAX_ATTEMPTS", "0", "NEWSLAKE_S3_MAX_ATTEMPTS='0': expected a positive int"),
+        (
+            "NEWSLAKE_S3_READ_TIMEOUT",
+            "-1",
+            "NEWSLAKE_S3_READ_TIMEOUT='-1': expected a positive float",
+        ),
+        (
+            "NEWSLAKE_S3_RETRY_MODE",
+            "legacy",
+            "NEWSLAKE_S3_RETRY_MODE='legacy': expected 'standard' or 'adaptive'",
+        ),
+    ],
+)
+def test_bad_s3_retry_settings_are_refused(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(LakeError) as info:
+        open_store("s3://team-news/lake")
+    assert str(info.value) == message
