@@ -81,6 +81,15 @@ def source_lease(
     try:
         yield
     finally:
+        _release(store, key, token)
+
+
+def _release(store: Store, key: str, token: str) -> None:
+    """Delete our lease. A storage failure here only warns: the work under the lease is done
+    (or failed on its own), and the lease expires by itself."""
+    try:
         held = _read(store, key)
         if held is not None and held.get("owner") == token:
             store.delete(key)
+    except LakeError as exc:
+        log.warning("could not release the landing lease %s (it expires by itself): %s", key, exc)

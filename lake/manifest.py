@@ -130,11 +130,40 @@ def _validate(manifest: Mapping[str, Any], where: str) -> None:
         check_key(str(key))
 
 
+def verify_files(store: Store, files: Iterable[Mapping[str, Any]], where: str) -> None:
+    """Refuse to commit data files the store does not hold exactly as written.
+
+    Each entry's recorded size is checked against the store's (one HEAD per file on S3): an
+    upload cut short on the way, which a store without checksums could keep, or a file
+    deleted meanwhile, can never become visible.
+    """
+    expected = {str(f["key"]): int(f["bytes"]) for f in files if f.get("bytes") is not None}
+    problems = []
+    for key, size in store.sizes(sorted(expected)):
+        if size is None:
+            problems.append(f"{key} is missing")
+        elif size != expected[key]:
+            problems.append(f"{key} holds {size} bytes, {expected[key]} were written")
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise LakeError(
+            f"not committing {where}: {len(problems)} data file(s) not as written: "
+            + "; ".join(problems[:3])
+            + more
+        )
+
+
 def write_manifest(store: Store, manifest: Mapping[str, Any]) -> Manifest:
     """Commit `manifest` (create-only). If one is already there, return it unchanged instead:
-    a retried task then finds its own earlier commit and does nothing twice."""
+    a retried task then finds its own earlier commit and does nothing twice.
+
+    The data files it lists are checked first (verify_files): a manifest never commits a
+    missing or truncated file.
+    """
     key = manifest_key(manifest["run_id"], manifest["source_id"])
     _validate(manifest, key)
+    if manifest["status"] == "committed":
+        verify_files(store, manifest["files"], key)
     # default=str: crawl stats may carry odd extras in `details`; they must not block a commit.
     text = json.dumps(to_jsonable(manifest), ensure_ascii=False, indent=2, default=str)
     data = text.encode("utf-8")

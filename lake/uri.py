@@ -52,7 +52,12 @@ def resolve_uri(uri: str | os.PathLike[str] | None = None) -> LakeURI:
             " AWS environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE) instead"
         )
     if parts.query or parts.fragment:
-        raise LakeError(f"lake URI {text!r}: query strings and fragments are not supported")
+        # Not echoed whole: a query string may hold a signature or a token.
+        bare = text.split("?", 1)[0].split("#", 1)[0]
+        raise LakeError(
+            f"lake URI {bare!r}: query strings and fragments are not supported (credentials"
+            " come from the environment, never from the URI)"
+        )
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):
             raise LakeError(f"lake URI {text!r}: file:// URIs must be local (file:///path)")

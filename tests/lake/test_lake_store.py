@@ -7,6 +7,7 @@ import boto3
 import pytest
 
 from lake import AlreadyExists, LakeError, LocalStore, NotFound, S3Store, open_store
+from lake.store import S3Settings
 
 
 def test_put_get_exists(lake_uri: str) -> None:
@@ -75,12 +76,61 @@ def test_put_file_and_read_through_arrow_filesystem(lake_uri: str, tmp_path: Pat
 
 @pytest.mark.parametrize(
     "key",
-    ["", "/abs/key", "../escape", "a//b", "a/./b", "a/../b", "_tmp/x", "back\\slash"],
+    [
+        "",
+        "/abs/key",
+        "../escape",
+        "a//b",
+        "a/./b",
+        "a/../b",
+        "a/",
+        "_tmp/x",
+        "back\\slash",
+        "..\\..\\etc\\passwd",
+        "%2e%2e/escape",
+        "articles/%2E%2E/%2e%2e/x",
+        "articles/..%2fx",
+        "runs/r1/a\x00.json",
+        "runs/r1/a\n.json",
+    ],
 )
 def test_bad_keys_are_refused(lake_uri: str, key: str) -> None:
     store = open_store(lake_uri)
-    with pytest.raises(LakeError, match="invalid lake key"):
-        store.put(key, b"x")
+    for write in (
+        lambda: store.put(key, b"x"),
+        lambda: store.put(key, b"x", if_absent=True),
+        lambda: store.delete(key),
+    ):
+        with pytest.raises(LakeError, match="invalid lake key"):
+            write()
+    assert list(store.list()) == []
+
+
+def test_a_symlink_inside_a_local_lake_does_not_lead_writes_out(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    store = LocalStore(tmp_path / "lake")
+    store.put("articles/x.parquet", b"x")
+    (tmp_path / "lake" / "raw").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(LakeError) as info:
+        store.put("raw/source_id=x/r1.warc.gz", b"escaped")
+    assert str(info.value) == (
+        f"invalid lake key 'raw/source_id=x/r1.warc.gz': it resolves outside the lake"
+        f" {(tmp_path / 'lake').resolve()}"
+    )
+    assert list(outside.iterdir()) == []
+
+
+def test_s3_writes_stay_under_the_prefix(s3_lake: str) -> None:
+    bucket, prefix = s3_lake.removeprefix("s3://").split("/", 1)
+    store = open_store(s3_lake)
+    store.put("runs/r1/a.json", b"a")
+    store.put("runs/r1/b.json", b"b", if_absent=True)
+    listed = boto3.client("s3").list_objects_v2(Bucket=bucket)["Contents"]
+    assert sorted(o["Key"] for o in listed) == [
+        f"{prefix}/runs/r1/a.json",
+        f"{prefix}/runs/r1/b.json",
+    ]
 
 
 def test_local_store_leaves_no_staging_files_or_empty_folders(tmp_path: Path) -> None:
@@ -116,7 +166,7 @@ def test_s3_errors_are_lake_errors_naming_the_object(s3_endpoint: str, monkeypat
     with pytest.raises(LakeError) as info:
         store.put("runs/r1/a.json", b"x")
     assert str(info.value) == (
-        "S3 put s3://no-such-bucket-here/lake/runs/r1/a.json failed: NoSuchBucket: "
+        "S3 PUT s3://no-such-bucket-here/lake/runs/r1/a.json failed: 404 NoSuchBucket: "
         "The specified bucket does not exist"
     )
 
@@ -135,8 +185,55 @@ def test_s3_without_credentials_says_so(
     with pytest.raises(LakeError) as info:
         store.get("runs/r1/a.json")
     assert str(info.value) == (
-        "S3 get s3://team-news/lake/runs/r1/a.json failed: no AWS credentials found"
+        "S3 GET s3://team-news/lake/runs/r1/a.json failed: no AWS credentials found"
         " (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
     )
     with pytest.raises(LakeError, match="no AWS credentials found to read s3://team-news/lake"):
         store.arrow_filesystem()
+
+
+def test_s3_retry_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("NEWSLAKE_S3_MAX_ATTEMPTS", "AWS_MAX_ATTEMPTS", "NEWSLAKE_S3_RETRY_MODE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("NEWSLAKE_S3_CONNECT_TIMEOUT", raising=False)
+    monkeypatch.delenv("NEWSLAKE_S3_READ_TIMEOUT", raising=False)
+    monkeypatch.delenv("AWS_RETRY_MODE", raising=False)
+    assert S3Settings.from_env() == S3Settings(5, "standard", 10.0, 60.0)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")
+    monkeypatch.setenv("AWS_RETRY_MODE", "adaptive")
+    monkeypatch.setenv("NEWSLAKE_S3_READ_TIMEOUT", "2.5")
+    assert S3Settings.from_env() == S3Settings(3, "adaptive", 10.0, 2.5)
+    monkeypatch.setenv("NEWSLAKE_S3_MAX_ATTEMPTS", "7")  # ours wins over boto3's
+    store = open_store("s3://team-news/lake")
+    assert isinstance(store, S3Store)
+    assert store.settings == S3Settings(7, "adaptive", 10.0, 2.5)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        (
+            "NEWSLAKE_S3_MAX_ATTEMPTS",
+            "zero",
+            "NEWSLAKE_S3_MAX_ATTEMPTS='zero': expected a positive int",
+        ),
+        ("NEWSLAKE_S3_MAX_ATTEMPTS", "0", "NEWSLAKE_S3_MAX_ATTEMPTS='0': expected a positive int"),
+        (
+            "NEWSLAKE_S3_READ_TIMEOUT",
+            "-1",
+            "NEWSLAKE_S3_READ_TIMEOUT='-1': expected a positive float",
+        ),
+        (
+            "NEWSLAKE_S3_RETRY_MODE",
+            "legacy",
+            "NEWSLAKE_S3_RETRY_MODE='legacy': expected 'standard' or 'adaptive'",
+        ),
+    ],
+)
+def test_bad_s3_retry_settings_are_refused(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(LakeError) as info:
+        open_store("s3://team-news/lake")
+    assert str(info.value) == message

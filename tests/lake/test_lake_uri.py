@@ -50,6 +50,23 @@ def test_credentials_in_uri_are_refused_without_echoing_them(uri: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "uri",
+    [
+        "s3://team-news/lake?X-Amz-Signature=SuperSecret123&X-Amz-Credential=AKIAEXAMPLE",
+        "s3://team-news/lake?aws_secret_access_key=SuperSecret123",
+        "file:///srv/lake#token=SuperSecret123",
+    ],
+)
+def test_query_strings_are_refused_without_echoing_them(uri: str) -> None:
+    with pytest.raises(LakeError) as info:
+        resolve_uri(uri)
+    message = str(info.value)
+    assert "query strings and fragments are not supported" in message
+    assert "SuperSecret123" not in message
+    assert "AKIAEXAMPLE" not in message
+
+
+@pytest.mark.parametrize(
     ("uri", "message"),
     [
         ("", "empty lake URI"),
