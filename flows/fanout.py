@@ -46,7 +46,7 @@ from prefect.client.schemas.filters import (  # noqa: E402
 )
 from prefect.client.schemas.objects import FlowRun  # noqa: E402
 from prefect.deployments import run_deployment  # noqa: E402
-from prefect.states import Cancelling, Completed, Failed, State  # noqa: E402
+from prefect.states import Cancelled, Cancelling, Completed, Failed, State  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from flows.crawl import (  # noqa: E402
@@ -214,8 +214,11 @@ def crawl_fanout_flow(
                 logger.info("%s: %s (flow run %s)", source_id, published.status, run.name)
                 continue
             if state is not None and not state.is_final():
-                client.set_flow_run_state(run.id, Cancelling(message="the fan-out timed out"))
-                error = f"flow run {run.name} still {state.name} after {timeout} s: cancelled"
+                # A run no worker took yet is cancelled outright; a started one is stopped by
+                # its worker, which sees it Cancelling.
+                stop = Cancelled if state.is_scheduled() else Cancelling
+                client.set_flow_run_state(run.id, stop(message="the fan-out timed out"))
+                error = f"flow run {run.name} still {state.name} after {timeout:g} s: cancelled"
             else:
                 name = state.name if state else "unknown"
                 message = state.message if state and state.message else "no outcome published"

@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,7 @@ def _wait_for_workers(client: SyncPrefectClient, logs: list[Path], timeout: floa
 
 
 def test_the_fanout_spreads_the_sources_over_two_workers_and_lands_each_article_once(
-    serve_site: Callable[[Path], SiteServer], tmp_path: Path
+    serve_site: Callable[[Path], SiteServer], tmp_path: Path, s3_lake: str
 ) -> None:
     sources_file = tmp_path / "sources.yaml"
     served = _write_sources(serve_site, sources_file)
@@ -153,6 +154,39 @@ def test_the_fanout_spreads_the_sources_over_two_workers_and_lands_each_article_
             )
         )
 
+        # A child that fails (its lake is a bucket that does not exist) publishes why; the
+        # parent fails naming it, with the child's error and no credential.
+        broken = crawl_fanout_flow(
+            sources_file=str(sources_file),
+            sources=["wp-en-b"],
+            lake=s3_lake.replace("s3://lake-", "s3://missing-"),
+            settings=FAST,
+            deployment=f"crawl-source/{spec.name}",
+            timeout=240,
+            poll_interval=1,
+            return_state=True,
+        )
+
+        # A child no worker takes (its queue is polled by none) is cancelled at the timeout.
+        unpolled = replace(spec, name="crawl-source-unpolled", work_queue="unpolled")
+        deploy_from_checkout(unpolled, work_pool=POOL)
+        stranded = crawl_fanout_flow(
+            sources_file=str(sources_file),
+            sources=["ru-1251-b"],
+            lake=lake,
+            deployment=f"crawl-source/{unpolled.name}",
+            timeout=3,
+            poll_interval=1,
+            return_state=True,
+        )
+        [cancelled] = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(
+                id=DeploymentFilterId(
+                    any_=[client.read_deployment_by_name(f"crawl-source/{unpolled.name}").id]
+                )
+            )
+        )
+
     summary = state.result()
     assert isinstance(summary, RunSummary)
     # One flow run per outlet, each a subflow of the fan-out, each completed...
@@ -181,8 +215,30 @@ def test_the_fanout_spreads_the_sources_over_two_workers_and_lands_each_article_
     assert sorted(rows) == sorted(
         (outlet, url, 1) for outlet, spec in expected.items() for url in spec["landed"]
     )
+    # The cancelled child's source is recorded failed in the lake, by the parent.
+    stranded_summary = stranded.result(raise_on_failure=False)
     runs = con.execute("SELECT run_id, source_id, flow, status, landed FROM runs").fetchall()
     assert sorted(runs) == sorted(
-        (summary.run_id, outlet, "crawl-source", "committed", len(spec["landed"]))
-        for outlet, spec in expected.items()
+        [
+            (summary.run_id, outlet, "crawl-source", "committed", len(spec["landed"]))
+            for outlet, spec in expected.items()
+        ]
+        + [(stranded_summary.run_id, "ru-1251-b", "crawl-fanout", "failed", None)]
     )
+
+    assert broken.is_failed()
+    broken_summary = broken.result(raise_on_failure=False)
+    [failed] = broken_summary.sources
+    assert (failed.source_id, failed.status) == ("wp-en-b", "failed")
+    assert "missing-" in (failed.error or "") and "NoSuchBucket" in (failed.error or "")
+    assert "newslake-test-secret" not in (failed.error or "")
+    assert broken.message == f"run {broken_summary.run_id}: 1 source(s) failed: wp-en-b"
+
+    assert stranded.is_failed()
+    [timed_out] = stranded_summary.sources
+    assert (timed_out.source_id, timed_out.status) == ("ru-1251-b", "failed")
+    assert timed_out.error == (
+        f"flow run ru-1251-b-{stranded_summary.run_id} still Scheduled after 3 s: cancelled"
+    )
+    assert stranded.message == f"run {stranded_summary.run_id}: 1 source(s) failed: ru-1251-b"
+    assert cancelled.state is not None and cancelled.state.is_cancelled()
