@@ -46,6 +46,7 @@ from prefect.client.schemas.filters import (  # noqa: E402
 )
 from prefect.client.schemas.objects import FlowRun  # noqa: E402
 from prefect.deployments import run_deployment  # noqa: E402
+from prefect.exceptions import ObjectNotFound  # noqa: E402
 from prefect.states import Cancelled, Cancelling, Completed, Failed, State  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
@@ -66,6 +67,10 @@ FANOUT_FLOW = "crawl-fanout"
 # The deployment of crawl_source_flow in infra/prefect.yaml ("flow name/deployment name").
 SOURCE_DEPLOYMENT = f"{SOURCE_FLOW}/crawl-source"
 OUTCOME_ARTIFACT = f"{SOURCE_FLOW}-outcome"
+
+
+class FanoutError(RuntimeError):
+    """The fan-out cannot start: the child deployment is not on the server."""
 
 
 def _outcome_row(outcome: SourceOutcome) -> dict[str, Any]:
@@ -179,6 +184,15 @@ def crawl_fanout_flow(
         "run %s: %d source(s) into %s through %s", run_id, len(selected), lake_uri, deployment
     )
 
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_deployment_by_name(deployment)
+        except ObjectNotFound:
+            raise FanoutError(
+                f"no deployment {deployment!r} on the Prefect server: register the "
+                "crawl-source deployment of infra/prefect.yaml (infra/work-pools.md)"
+            ) from None
+
     outcomes: dict[str, SourceOutcome] = {}
     children: dict[str, FlowRun] = {}
     for source in selected:
@@ -195,7 +209,7 @@ def crawl_fanout_flow(
                 "started_at": started_at.isoformat(),
             },
             flow_run_name=f"{source.id}-{run_id}",
-            # A retried parent must not start a second crawl of the same source and run.
+            # Asking twice for the same child (an API call retried) still makes one run.
             idempotency_key=f"{run_id}-{source.id}",
             timeout=0,  # start them all, then wait for them together
         )
@@ -233,6 +247,7 @@ def crawl_fanout_flow(
 
 __all__ = [
     "SOURCE_DEPLOYMENT",
+    "FanoutError",
     "crawl_fanout_flow",
     "crawl_source_flow",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -40,6 +41,7 @@ from lake import connect
 from newslake.prefect_server import local_prefect_server
 from newslake.site_server import SiteServer
 
+NEWSLAKE = shutil.which("newslake") or "newslake-is-not-installed: run pip install -e ."
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sites"
 FAST = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "NEWSLAKE_RETRY_BACKOFF": 0}
 POOL = "newslake-test"
@@ -154,6 +156,25 @@ def test_the_fanout_spreads_the_sources_over_two_workers_and_lands_each_article_
             )
         )
 
+        # The command line runs the same parent: a second crawl of one outlet lands nothing new.
+        command = [NEWSLAKE, "crawl", "--fanout", "--sources-file", str(sources_file)]
+        again = subprocess.run(
+            [*command, "--source", "wp-en-a", "--lake", lake],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+        assert again.returncode == 0, again.stdout + again.stderr
+
+        # A fan-out whose child deployment is not registered fails before starting anything.
+        unknown = crawl_fanout_flow(
+            sources_file=str(sources_file),
+            lake=lake,
+            deployment="crawl-source/nope",
+            return_state=True,
+        )
+
         # A child that fails (its lake is a bucket that does not exist) publishes why; the
         # parent fails naming it, with the child's error and no credential.
         broken = crawl_fanout_flow(
@@ -215,16 +236,26 @@ def test_the_fanout_spreads_the_sources_over_two_workers_and_lands_each_article_
     assert sorted(rows) == sorted(
         (outlet, url, 1) for outlet, spec in expected.items() for url in spec["landed"]
     )
-    # The cancelled child's source is recorded failed in the lake, by the parent.
+    # The command line's run and the cancelled child's, recorded failed by the parent.
+    [table_row] = [line for line in again.stdout.splitlines() if "wp-en-a" in line]
+    cells = [cell.strip() for cell in table_row.split("│")[1:-1]]
+    assert (cells[0], cells[1], cells[4]) == ("wp-en-a", "ok", "0"), again.stdout
     stranded_summary = stranded.result(raise_on_failure=False)
-    runs = con.execute("SELECT run_id, source_id, flow, status, landed FROM runs").fetchall()
+    runs = con.execute(
+        "SELECT run_id = ?, source_id, flow, status, landed FROM runs", [summary.run_id]
+    ).fetchall()
     assert sorted(runs) == sorted(
         [
-            (summary.run_id, outlet, "crawl-source", "committed", len(spec["landed"]))
+            (True, outlet, "crawl-source", "committed", len(spec["landed"]))
             for outlet, spec in expected.items()
         ]
-        + [(stranded_summary.run_id, "ru-1251-b", "crawl-fanout", "failed", None)]
+        + [(False, "wp-en-a", "crawl-source", "committed", 0)]
+        + [(False, "ru-1251-b", "crawl-fanout", "failed", None)]
     )
+    assert stranded_summary.run_id != summary.run_id
+
+    assert unknown.is_failed()
+    assert unknown.message is not None and "no deployment 'crawl-source/nope'" in unknown.message
 
     assert broken.is_failed()
     broken_summary = broken.result(raise_on_failure=False)
@@ -242,3 +273,16 @@ def test_the_fanout_spreads_the_sources_over_two_workers_and_lands_each_article_
     )
     assert stranded.message == f"run {stranded_summary.run_id}: 1 source(s) failed: ru-1251-b"
     assert cancelled.state is not None and cancelled.state.is_cancelled()
+
+
+def test_the_fanout_from_the_command_line_needs_a_prefect_server(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    result = subprocess.run(
+        [NEWSLAKE, "crawl", "--fanout", "--lake", str(tmp_path / "lake")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "--fanout needs a Prefect server whose work pool has workers" in result.stderr
