@@ -57,6 +57,14 @@ class SourceOutcome:
     counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
 
+    def row(self) -> dict[str, Any]:
+        """The source's line of the run's table artifact."""
+        return (
+            {"source": self.source_id, "status": self.status}
+            | {c: self.counts.get(c, 0) for c in RUN_COUNTERS}
+            | ({"error": self.error} if self.error else {})
+        )
+
 
 @dataclass
 class RunSummary:
@@ -69,12 +77,7 @@ class RunSummary:
         return [s for s in self.sources if s.status == "failed"]
 
     def table(self) -> list[dict[str, Any]]:
-        return [
-            {"source": s.source_id, "status": s.status}
-            | {c: s.counts.get(c, 0) for c in RUN_COUNTERS}
-            | ({"error": s.error} if s.error else {})
-            for s in self.sources
-        ]
+        return [s.row() for s in self.sources]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

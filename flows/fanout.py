@@ -73,14 +73,6 @@ class FanoutError(RuntimeError):
     """The fan-out cannot start: the child deployment is not on the server."""
 
 
-def _outcome_row(outcome: SourceOutcome) -> dict[str, Any]:
-    return (
-        {"source": outcome.source_id, "status": outcome.status}
-        | {c: outcome.counts.get(c, 0) for c in RUN_COUNTERS}
-        | ({"error": outcome.error} if outcome.error else {})
-    )
-
-
 def _outcome_of_row(row: dict[str, Any]) -> SourceOutcome:
     counts = {c: int(row[c]) for c in RUN_COUNTERS if c in row}
     return SourceOutcome(str(row["source"]), str(row["status"]), counts, row.get("error"))
@@ -117,7 +109,7 @@ def crawl_source_flow(
             logger.warning("the spool of %s is kept for inspection in %s", source.id, spool)
     create_table_artifact(
         key=OUTCOME_ARTIFACT,
-        table=[_outcome_row(outcome)],
+        table=[outcome.row()],
         description=f"{SOURCE_FLOW} {source.id}, run {run_id} into {lake_uri}",
     )
     if outcome.status == "failed":
