@@ -57,6 +57,14 @@ class SourceOutcome:
     counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
 
+    def row(self) -> dict[str, Any]:
+        """The source's line of the run's table artifact."""
+        return (
+            {"source": self.source_id, "status": self.status}
+            | {c: self.counts.get(c, 0) for c in RUN_COUNTERS}
+            | ({"error": self.error} if self.error else {})
+        )
+
 
 @dataclass
 class RunSummary:
@@ -69,12 +77,7 @@ class RunSummary:
         return [s for s in self.sources if s.status == "failed"]
 
     def table(self) -> list[dict[str, Any]]:
-        return [
-            {"source": s.source_id, "status": s.status}
-            | {c: s.counts.get(c, 0) for c in RUN_COUNTERS}
-            | ({"error": s.error} if s.error else {})
-            for s in self.sources
-        ]
+        return [s.row() for s in self.sources]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -181,6 +184,98 @@ def _error_text(exc: BaseException) -> str:
     return text if len(text) <= 2000 else text[:2000] + "…"
 
 
+def submit_source(
+    source: Source,
+    *,
+    run_id: str,
+    spool: Path,
+    lake_uri: str,
+    flow_name: str,
+    started_at: datetime,
+    settings: dict[str, Any] | None,
+) -> list[PrefectFuture[Any]]:
+    """Submit one source's chain (skip list, crawl, landing); the futures in that order."""
+    skip = prepare_skip_list.submit(lake_uri, source.id, spool)
+    crawled = crawl_source.submit(
+        source,
+        run_id,
+        spool,
+        spool / SKIP_FILE,
+        settings,
+        wait_for=[skip],
+        return_state=False,
+    )
+    # The crawl's future is resolved by Prefect into its CrawlResult before landing.
+    landed = land_source.submit(
+        lake_uri, crawled, run_id, source.id, flow_name, started_at, return_state=False
+    )
+    return [skip, crawled, landed]
+
+
+def collect_source(
+    source_id: str,
+    chain: list[PrefectFuture[Any]],
+    *,
+    spool: Path,
+    lake_uri: str,
+    run_id: str,
+    flow_name: str,
+    started_at: datetime,
+) -> SourceOutcome:
+    """Wait for one source's chain and say how it ended; a failure is recorded in the lake."""
+    logger = get_run_logger()
+    for future in chain:
+        future.wait()
+    landing = chain[-1]
+    if landing.state.is_completed():
+        counts = landing.result()
+        finished = chain[1].result().stats.get("finished_reason", "finished")
+        outcome = SourceOutcome(source_id, counts=counts)
+        if finished != "finished":  # landed what it fetched, but did not get through
+            outcome.status, outcome.error = "partial", f"the crawl stopped early: {finished}"
+            logger.warning("%s: %s", source_id, outcome.error)
+        logger.info("%s: %s", source_id, ", ".join(f"{c} {counts.get(c, 0)}" for c in RUN_COUNTERS))
+        shutil.rmtree(spool, ignore_errors=True)
+        return outcome
+    # One source failing must not hide the others' results; report the step that broke.
+    error = _first_error(chain)
+    logger.error("source %s failed: %s", source_id, error)
+    record_source_failure(lake_uri, run_id, source_id, flow_name, started_at, error)
+    return SourceOutcome(source_id, "failed", _crawl_counts(chain[1]), error)
+
+
+def record_source_failure(
+    lake_uri: str, run_id: str, source_id: str, flow_name: str, started_at: datetime, error: str
+) -> None:
+    try:
+        record_failure(lake_uri, run_id, source_id, flow_name, started_at, error)
+    except Exception as record_exc:  # the lake itself may be what failed
+        get_run_logger().error("could not record the failure in the lake: %s", record_exc)
+
+
+def finish_run(flow_name: str, summary: RunSummary, spool_root: Path | None = None) -> State:
+    """Publish the per-source table; Failed, naming the sources, when any source failed."""
+    create_table_artifact(
+        key=f"{flow_name}-counts",
+        table=summary.table(),
+        description=f"{flow_name} run {summary.run_id} into {summary.lake}",
+    )
+    failed = summary.failed
+    count = len(summary.sources)
+    if not failed:
+        if spool_root is not None:
+            shutil.rmtree(spool_root, ignore_errors=True)
+        return Completed(message=f"run {summary.run_id}: {count} source(s)", data=summary)
+    if spool_root is not None:
+        get_run_logger().warning(
+            "spools of the failed sources kept for inspection in %s", spool_root
+        )
+    names = ", ".join(s.source_id for s in failed)
+    return Failed(
+        message=f"run {summary.run_id}: {len(failed)} source(s) failed: {names}", data=summary
+    )
+
+
 def run_sources(
     *,
     flow_name: str,
@@ -200,66 +295,24 @@ def run_sources(
 
     outcomes: dict[str, SourceOutcome] = {}
     chains: dict[str, list[PrefectFuture[Any]]] = {}
+    common = {"run_id": run_id, "lake_uri": lake_uri, "flow_name": flow_name}
     for source in sources:
         if source.status != "active":
             outcomes[source.id] = SourceOutcome(source.id, status="skipped", error=source.status)
             continue
-        spool = spool_root / source.id
-        skip = prepare_skip_list.submit(lake_uri, source.id, spool)
-        crawled = crawl_source.submit(
+        chains[source.id] = submit_source(
             source,
-            run_id,
-            spool,
-            spool / SKIP_FILE,
-            settings,
-            wait_for=[skip],
-            return_state=False,
+            spool=spool_root / source.id,
+            started_at=started_at,
+            settings=settings,
+            **common,
         )
-        # The crawl's future is resolved by Prefect into its CrawlResult before landing.
-        landed = land_source.submit(
-            lake_uri, crawled, run_id, source.id, flow_name, started_at, return_state=False
-        )
-        chains[source.id] = [skip, crawled, landed]
-
     for source_id, chain in chains.items():
-        for future in chain:
-            future.wait()
-        landing = chain[-1]
-        if landing.state.is_completed():
-            counts = landing.result()
-            finished = chain[1].result().stats.get("finished_reason", "finished")
-            outcome = SourceOutcome(source_id, counts=counts)
-            if finished != "finished":  # landed what it fetched, but did not get through
-                outcome.status, outcome.error = "partial", f"the crawl stopped early: {finished}"
-                logger.warning("%s: %s", source_id, outcome.error)
-            outcomes[source_id] = outcome
-            logger.info(
-                "%s: %s", source_id, ", ".join(f"{c} {counts.get(c, 0)}" for c in RUN_COUNTERS)
-            )
-            shutil.rmtree(spool_root / source_id, ignore_errors=True)
-            continue
-        # One source failing must not hide the others' results; report the step that broke.
-        error = _first_error(chain)
-        logger.error("source %s failed: %s", source_id, error)
-        outcomes[source_id] = SourceOutcome(source_id, "failed", _crawl_counts(chain[1]), error)
-        try:
-            record_failure(lake_uri, run_id, source_id, flow_name, started_at, error)
-        except Exception as record_exc:  # the lake itself may be what failed
-            logger.error("could not record the failure in the lake: %s", record_exc)
-
+        outcomes[source_id] = collect_source(
+            source_id, chain, spool=spool_root / source_id, started_at=started_at, **common
+        )
     summary = RunSummary(run_id, lake_uri, [outcomes[s.id] for s in sources])
-    create_table_artifact(
-        key=f"{flow_name}-counts",
-        table=summary.table(),
-        description=f"{flow_name} run {run_id} into {lake_uri}",
-    )
-    failed = summary.failed
-    if not failed:
-        shutil.rmtree(spool_root, ignore_errors=True)
-        return Completed(message=f"run {run_id}: {len(sources)} source(s)", data=summary)
-    logger.warning("spools of the failed sources kept for inspection in %s", spool_root)
-    names = ", ".join(s.source_id for s in failed)
-    return Failed(message=f"run {run_id}: {len(failed)} source(s) failed: {names}", data=summary)
+    return finish_run(flow_name, summary, spool_root)
 
 
 @flow(name="crawl", task_runner=ThreadPoolTaskRunner(max_workers=TASK_THREADS))  # type: ignore[arg-type]
@@ -282,5 +335,9 @@ def crawl_flow(
 __all__ = [
     "RunSummary",
     "SourceOutcome",
+    "collect_source",
     "crawl_flow",
+    "finish_run",
+    "record_source_failure",
+    "submit_source",
 ]

@@ -166,13 +166,41 @@ def crawl(
         typer.Option("--source", help="Source id; repeat for several (default: all)."),
     ] = None,
     lake: LakeOpt = None,
+    fanout: Annotated[
+        bool,
+        typer.Option(
+            "--fanout",
+            help="One flow run per source on the work pool's workers (needs PREFECT_API_URL).",
+        ),
+    ] = False,
 ) -> None:
     """Crawl the sources' feeds and sitemaps and land new articles."""
     from newslake import api
 
     _check_inputs(sources_file, source, lake)
-    state = _guard_lake(lambda: api.crawl(sources_file=sources_file, sources=source, lake=lake))
+    if fanout and not os.environ.get("PREFECT_API_URL"):
+        _fail(
+            "--fanout needs a Prefect server whose work pool has workers: set PREFECT_API_URL "
+            "(see infra/work-pools.md)",
+            2,
+        )
+    if fanout:
+        state = _guard_lake(lambda: _crawl_fanout(sources_file, source, lake))
+    else:
+        state = _guard_lake(lambda: api.crawl(sources_file=sources_file, sources=source, lake=lake))
     raise typer.Exit(_print_run(state))
+
+
+def _crawl_fanout(sources_file: Path | None, sources: list[str] | None, lake: str | None) -> Any:
+    """The fan-out parent, run here; its children run on the workers of the server's pool."""
+    from flows.fanout import crawl_fanout_flow
+
+    return crawl_fanout_flow(
+        sources_file=str(sources_file) if sources_file else None,
+        sources=sources,
+        lake=lake,
+        return_state=True,
+    )
 
 
 @app.command()

@@ -167,3 +167,114 @@ def test_the_worker_image_and_compose_file_fit_the_deployments() -> None:
     for service in services.values():
         for port in service.get("ports", []):
             assert port.startswith("127.0.0.1:"), "published ports stay on loopback"
+
+
+def _fanout_specs() -> tuple[list[Any], Any]:
+    specs = load_deployments()
+    [child] = [s for s in specs if s.entrypoint == "flows/fanout.py:crawl_source_flow"]
+    parents = [s for s in specs if s.entrypoint == "flows/fanout.py:crawl_fanout_flow"]
+    return parents, child
+
+
+def test_the_hourly_crawls_fan_out_to_the_crawl_source_deployment_on_its_own_queue() -> None:
+    from flows.fanout import SOURCE_DEPLOYMENT, crawl_fanout_flow, crawl_source_flow
+
+    parents, child = _fanout_specs()
+    assert {s.name for s in parents} == {
+        s.name for s in load_deployments() if s.crons and ("sources_file" in s.parameters)
+    }
+    assert f"{crawl_source_flow.name}/{child.name}" == SOURCE_DEPLOYMENT
+    default = inspect.signature(crawl_fanout_flow.fn).parameters["deployment"].default
+    assert default == SOURCE_DEPLOYMENT
+    for parent in parents:
+        assert parent.work_pool == child.work_pool == "newslake"
+        assert parent.work_queue == "default" and parent.concurrency_limit == 1
+        assert "deployment" not in parent.parameters  # the default names the child
+    assert child.work_queue == "crawl-sources" and not child.crons
+    # What the parent hands each child is what the child flow accepts.
+    accepted = set(inspect.signature(crawl_source_flow.fn).parameters)
+    assert accepted == {"source", "lake", "settings", "run_id", "started_at"}
+
+
+def test_serving_locally_runs_a_fanout_parent_as_the_in_process_crawl() -> None:
+    from flows.deployments import runner_deployments
+
+    parents, _ = _fanout_specs()
+    [served] = runner_deployments([parents[0]], {"lake": "/tmp/lake"})
+    assert served.entrypoint is not None and served.entrypoint.endswith("crawl.py:crawl_flow")
+    assert served.name == parents[0].name
+    assert set(served.parameters) == {"sources_file", "lake"}
+    assert served.parameters["lake"] == "/tmp/lake"
+    assert served.parameters["sources_file"] == str(ROOT / parents[0].parameters["sources_file"])
+
+
+def _k8s_documents() -> dict[tuple[str, str], dict[str, Any]]:
+    docs = yaml.safe_load_all((INFRA / "k8s" / "worker.yaml").read_text(encoding="utf-8"))
+    return {(d["kind"], d["metadata"]["name"]): d for d in docs}
+
+
+def test_the_kubernetes_workers_poll_the_pool_and_split_the_queues() -> None:
+    from prefect.utilities.templating import apply_values
+
+    docs = _k8s_documents()
+    prefect_yaml = yaml.safe_load(DEPLOYMENTS_FILE.read_text(encoding="utf-8"))
+    pool = prefect_yaml["definitions"]["work_pools"]["newslake"]["name"]
+    queues_used = {s.work_queue for s in load_deployments()}
+
+    polled: dict[str, set[str]] = {}
+    for (kind, name), doc in docs.items():
+        if kind != "Deployment":
+            continue
+        pod = doc["spec"]["template"]["spec"]
+        assert pod["serviceAccountName"] == "newslake-worker"
+        [container] = pod["containers"]
+        args = container["args"]
+        assert args[:3] == ["prefect", "worker", "start"]
+        assert args[args.index("--pool") + 1] == pool
+        assert args[args.index("--type") + 1] == "kubernetes"
+        assert int(args[args.index("--limit") + 1]) >= 1
+        assert container["image"] == "prefecthq/prefect:3.9.1-python3.11-kubernetes"
+        env_names = {e["name"] for e in container.get("env", [])}
+        assert not any(n.startswith("AWS_") for n in env_names), "credentials come from IRSA"
+        assert container["envFrom"] == [{"secretRef": {"name": "newslake-prefect"}}]
+        polled[name] = {args[i + 1] for i, a in enumerate(args) if a == "--work-queue"}
+    # Parents and children never share a worker, and every queue in use is polled.
+    assert polled == {
+        "newslake-worker-control": {"default"},
+        "newslake-worker-crawl": {"crawl-sources"},
+    }
+    assert set().union(*polled.values()) == queues_used
+
+    role = docs[("Role", "newslake-worker")]
+    [jobs_rule] = [rule for rule in role["rules"] if rule["resources"] == ["jobs"]]
+    assert jobs_rule["apiGroups"] == ["batch"] and {"create", "watch"} <= set(jobs_rule["verbs"])
+    binding = docs[("RoleBinding", "newslake-worker")]
+    assert binding["subjects"][0]["name"] == "newslake-worker"
+    crawler = docs[("ServiceAccount", "newslake-crawler")]
+    assert "eks.amazonaws.com/role-arn" in crawler["metadata"]["annotations"]
+
+    # The pool's base job template: valid for a Prefect server, and rendered with its
+    # defaults it runs the worker image as the crawler, with the spool the image expects.
+    from prefect.server.schemas.actions import WorkPoolCreate
+
+    template = json.loads((INFRA / "k8s" / "base-job-template.json").read_text("utf-8"))
+    WorkPoolCreate(name=pool, type="kubernetes", base_job_template=template)
+    defaults = {
+        name: spec["default"]
+        for name, spec in template["variables"]["properties"].items()
+        if "default" in spec
+    }
+    job = apply_values(template["job_configuration"], defaults)["job_manifest"]
+    pod = job["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert container["image"] == f"newslake-worker:{version}"
+    assert f"-t newslake-worker:{version} ." in (INFRA / "Dockerfile").read_text("utf-8")
+    assert pod["serviceAccountName"] == crawler["metadata"]["name"]
+    assert job["metadata"]["namespace"] == crawler["metadata"]["namespace"] == "newslake"
+    spool = re.search(r"NEWSLAKE_SPOOL_DIR=(\S+)", (INFRA / "Dockerfile").read_text("utf-8"))
+    assert spool is not None
+    assert container["volumeMounts"] == [{"name": "spool", "mountPath": spool.group(1)}]
+    assert defaults["env"]["NEWSLAKE_SPOOL_DIR"] == spool.group(1)
+    assert not any(k.startswith("AWS_") for k in defaults["env"])
+    assert container["resources"]["limits"] == {"cpu": "2", "memory": "1Gi"}
