@@ -52,8 +52,10 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 def quiet_prefect(home: str) -> None:
-    """Prefect settings for a benchmark: its own home, no analytics, warnings only."""
+    """Prefect settings for a benchmark: its own home, no analytics, warnings only, and time
+    for the ephemeral API to start on a busy machine."""
     os.environ.setdefault("PREFECT_HOME", home)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "300")

@@ -18,7 +18,8 @@ first round), timed from opening the connection (reading the run manifests) to t
 
   full scan        every article of every outlet: SELECT language, count(*), sum(length(body))
   week, articles   the same aggregate for one outlet and one week, plain SQL on `articles`
-  week, versions   the same on `article_versions` (a published_at filter reaches the scan)
+  week, versions   the same on `article_versions` (a published_at filter reaches the scan;
+                   it counts each version, re-parsed articles twice)
   week, window     connect(source_ids=[outlet], since=, until=) then plain SQL on `articles`
 
 Files opened are counted by lake.datasets.ReadRecordingStore (pyarrow's reads, file by file);
@@ -303,9 +304,9 @@ def measure(lake: Path, source: str, repeats: int) -> list[list[Any]]:
         baseline = baseline or seconds
         matched = sum(r[1] for r in result)
         rows.append([name, matched, opened, seconds, baseline / seconds])
-    weekly = [results[n] for n in ("week, articles", "week, versions", "week, window")]
-    if any(r != weekly[0] for r in weekly):
-        raise SystemExit(f"the week's queries disagree: {weekly}")
+    # article_versions also counts the second versions of re-parsed articles.
+    if results["week, articles"] != results["week, window"]:
+        raise SystemExit(f"the week's queries disagree: {results}")
     print(
         f"lake: {len(all_files)} article files, {len(source_files)} of {source};"
         f" week {WEEK_START:%Y-%m-%d} + 7 days; median of {repeats}"
