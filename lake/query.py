@@ -24,10 +24,10 @@ VIEWS = ("articles", "article_versions", "rejects", "runs")
 # One row per version: the first copy of each (article_id, content_hash). Compaction drops
 # copies with this same rule, so it never changes what the view shows.
 VERSION_KEY = "source_id, article_id, content_hash"
-# The view partitions by published_at too. It is one of the fields content_hash covers, so
-# the result is the same; but DuckDB then pushes a filter on published_at below the window
-# into the scan, where each file's month skips it unopened (lake.datasets).
-_VIEW_VERSION_KEY = "source_id, published_at, article_id, content_hash"
+# The view partitions by published_at and its month too. published_at is one of the fields
+# content_hash covers, so the result is the same; but DuckDB then pushes a filter on either
+# below the window into the scan, where each file's month skips it unopened (lake.datasets).
+_VIEW_VERSION_KEY = "source_id, published_month, published_at, article_id, content_hash"
 FIRST_COPY = "fetched_at, crawl_run_id"
 
 # Windows partition by source_id first, so `WHERE source_id = ...` is pushed below them into

@@ -123,6 +123,16 @@ def test_a_filter_on_published_at_prunes_article_versions_without_options(lake: 
     assert sorted(store.opened) == sorted(MARCH_A)
 
 
+def test_a_filter_on_the_month_prunes_article_versions(lake: str) -> None:
+    store = _recording(lake)
+    con = connect(store)
+    sql = "SELECT count(*) FROM article_versions WHERE published_month = '2024-04'"
+    assert con.execute(sql).fetchone() == (2,)
+    assert sorted(store.opened) == _files(A, "2024-04", (RUN_1, 2)) + _files(
+        B, "2024-04", (RUN_1, 2)
+    )
+
+
 def test_undated_rows_are_read_from_the_undated_files_only(lake: str) -> None:
     store = _recording(lake)
     con = connect(store)
