@@ -289,11 +289,31 @@ def query(
     ],
     lake: LakeOpt = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="Only this source's runs and files (repeatable)."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only articles published from this day on, YYYY-MM-DD."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="Only articles published up to this day, YYYY-MM-DD."),
+    ] = None,
 ) -> None:
-    """Run SQL over the lake with DuckDB."""
-    from lake import LakeError, resolve_uri
-    from newslake import api
+    """Run SQL over the lake with DuckDB.
 
+    --source, --since and --until narrow the snapshot before the SQL runs, so only the files
+    of those sources and publication months are opened: `articles` then holds the latest of
+    each article's versions published in the window.
+    """
+    from lake import LakeError, resolve_uri, run_query
+
+    first = _parse_day(since, "--since") if since else None
+    last = _parse_day(until, "--until") if until else None
+    if first and last and last < first:
+        _fail(f"--until {until} is before --since {since}", 2)
     try:
         where = resolve_uri(lake)
     except LakeError as exc:
@@ -303,7 +323,17 @@ def query(
         _fail(
             f"no lake at {where.path}: the folder does not exist (use --lake or NEWSLAKE_LAKE)", 2
         )
-    text = _guard_lake(lambda: api.query(sql, lake, fmt.value, width=out.width))
+    text = _guard_lake(
+        lambda: run_query(
+            lake,
+            sql,
+            fmt.value,
+            width=out.width,
+            source_ids=source or None,
+            since=first,
+            until=last,
+        )
+    )
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
