@@ -51,6 +51,25 @@ LakeOpt = Annotated[
 ]
 
 
+SettingOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--setting",
+        metavar="KEY=VALUE",
+        help="A Scrapy or newslake crawl setting for this run, e.g. DOWNLOAD_DELAY=0; repeatable.",
+    ),
+]
+
+
+def _crawl_settings(texts: list[str] | None) -> dict[str, Any] | None:
+    from newslake.crawl_settings import parse_settings
+
+    try:
+        return parse_settings(texts)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+
+
 class Format(StrEnum):
     table = "table"
     json = "json"
@@ -166,12 +185,16 @@ def crawl(
         typer.Option("--source", help="Source id; repeat for several (default: all)."),
     ] = None,
     lake: LakeOpt = None,
+    setting: SettingOpt = None,
 ) -> None:
     """Crawl the sources' feeds and sitemaps and land new articles."""
     from newslake import api
 
+    settings = _crawl_settings(setting)
     _check_inputs(sources_file, source, lake)
-    state = _guard_lake(lambda: api.crawl(sources_file=sources_file, sources=source, lake=lake))
+    state = _guard_lake(
+        lambda: api.crawl(sources_file=sources_file, sources=source, lake=lake, settings=settings)
+    )
     raise typer.Exit(_print_run(state))
 
 
@@ -182,10 +205,12 @@ def backfill(
     until: Annotated[str, typer.Option("--until", help="Last publication day, YYYY-MM-DD.")],
     sources_file: SourcesFileOpt = None,
     lake: LakeOpt = None,
+    setting: SettingOpt = None,
 ) -> None:
     """Land the articles of one source published in a date window."""
     from newslake import api
 
+    settings = _crawl_settings(setting)
     first, last = _parse_day(since, "--since"), _parse_day(until, "--until")
     if last < first:
         _fail(f"--until {until} is before --since {since}", 2)
@@ -209,7 +234,13 @@ def backfill(
     with progress:
         state = _guard_lake(
             lambda: api.backfill(
-                source, first, last, sources_file=sources_file, lake=lake, on_day=on_day
+                source,
+                first,
+                last,
+                sources_file=sources_file,
+                lake=lake,
+                settings=settings,
+                on_day=on_day,
             )
         )
     raise typer.Exit(_print_run(state))
