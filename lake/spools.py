@@ -97,9 +97,12 @@ def _drop_rows_past(path: Path, end: int) -> int:
     with open(path, "rb") as source, open(temporary, "wb") as target:
         for number, line in enumerate(source, 1):
             try:
-                ref = json.loads(line).get("raw_ref")
-            except (ValueError, AttributeError):
-                raise SpoolError(f"{path}:{number}: not a JSON object") from None
+                row = json.loads(line)
+            except ValueError:
+                raise SpoolError(f"{path}:{number}: not valid JSON") from None
+            if not isinstance(row, dict):
+                raise SpoolError(f"{path}:{number}: expected a JSON object per line")
+            ref = row.get("raw_ref")
             if isinstance(ref, str) and ref.startswith(prefix):
                 offset = ref[len(prefix) :]
                 if offset.isdigit() and int(offset) >= end:

@@ -86,6 +86,7 @@ class Kill:
     run_id: str | None = None  # the killed invocation's run
     observed: str = ""  # what the lake and the spool showed right after the kill
     seconds: float = 0.0
+    committed: set[str] = field(default_factory=set)  # its runs with a manifest at the kill
 
     def line(self) -> str:
         return (
@@ -98,7 +99,6 @@ class Kill:
 class Outcome:
     seed: int
     kills: list[Kill]
-    runs: int
     recovered: set[str]
     figures: dict[str, Any] = field(default_factory=dict)
 
@@ -198,6 +198,8 @@ class KillHarness:
         env.pop("PREFECT_API_URL", None)
         if prefect_api:
             env["PREFECT_API_URL"] = prefect_api
+        else:  # the ephemeral API, in a Prefect home of this test's own
+            env["PREFECT_HOME"] = str(self.work / "prefect-home")
         self.env = env
         self.invocations = 0
 
@@ -371,7 +373,12 @@ class KillHarness:
             started = time.monotonic()
             spool_lines: dict[str, _LineCounter] = {}
 
-            def trigger(run_id: str | None, phase: str = phase, k: int = k) -> str | None:
+            def trigger(
+                run_id: str | None,
+                phase: str = phase,
+                k: int = k,
+                spool_lines: dict[str, _LineCounter] = spool_lines,
+            ) -> str | None:
                 if run_id is None:
                     return None
                 if phase == "crawl":
@@ -389,10 +396,10 @@ class KillHarness:
 
             kill.run_id, why = self._watch(process, log_path, trigger, phase)
             kill.seconds = time.monotonic() - started
-            kill.observed = self._observe(kill.run_id, why, recovered)
+            kill.observed = self._observe(kill, why, recovered)
             self.log(kill.line())
             done.append(kill)
-        return Outcome(self.seed, done, len(done) + 1, recovered)
+        return Outcome(self.seed, done, recovered)
 
     def backfill_kills(self, kills: int) -> Outcome:
         phases = self.plan(kills)
@@ -410,7 +417,11 @@ class KillHarness:
             counters: dict[Path, _LineCounter] = {}
 
             def trigger(
-                run_id: str | None, phase: str = phase, day: date = day, k: int = k
+                run_id: str | None,
+                phase: str = phase,
+                day: date = day,
+                k: int = k,
+                counters: dict[Path, _LineCounter] = counters,
             ) -> str | None:
                 if run_id is None:
                     return None
@@ -434,17 +445,23 @@ class KillHarness:
 
             kill.run_id, why = self._watch(process, log_path, trigger, phase)
             kill.seconds = time.monotonic() - started
-            kill.observed = self._observe(kill.run_id, why, recovered)
+            kill.observed = self._observe(kill, why, recovered)
             marker = self.lake / "backfills" / f"source_id={SOURCE}" / f"{SINCE}_{UNTIL}"
             if phase == "committed":
                 marked = (marker / f"{day}.json").exists()
                 kill.observed += ", day marker " + ("written already" if marked else "not written")
             self.log(kill.line())
             done.append(kill)
-        return Outcome(self.seed, done, len(done) + 1, recovered)
+        return Outcome(self.seed, done, recovered)
 
-    def _observe(self, run_id: str | None, why: str, recovered: set[str]) -> str:
+    def _observe(self, kill: Kill, why: str, recovered: set[str]) -> str:
         """After a kill: which runs' spools hold rows no manifest commits (to be recovered)."""
+        run_id = kill.run_id
+        runs = self.lake / "runs"
+        if run_id is not None and runs.exists():
+            kill.committed = {
+                p.name for p in runs.glob(f"{run_id}*") if self.manifest_path(p.name).exists()
+            }
         roots = [r for r in self._roots() if run_id is not None and _run_id_of(r) == run_id]
         waiting = {}
         for root in roots:
@@ -469,8 +486,8 @@ class KillHarness:
             f"{seed}: articles view {lost=} {extra=} {twice=}"
         )
         versions = con.execute(
-            "SELECT count(*), count(DISTINCT article_id), count(DISTINCT (article_id, content_hash))"
-            " FROM article_versions"
+            "SELECT count(*), count(DISTINCT article_id),"
+            " count(DISTINCT (article_id, content_hash)) FROM article_versions"
         ).fetchone()
         assert versions == (self.articles,) * 3, f"{seed}: article_versions {versions}"
         runs = con.execute(
@@ -502,6 +519,12 @@ class KillHarness:
         assert sum(r[2] for r in runs) == self.articles, f"{seed}: landed per run {runs}"
         flagged = {m["run_id"] for m in manifests if m.get("details", {}).get("recovered")}
         assert flagged == outcome.recovered, f"{seed}: recovered {flagged} != {outcome.recovered}"
+        # A killed run commits nothing after its kill, except what a later run recovered.
+        for kill in outcome.kills:
+            assert kill.run_id is not None
+            mine = {m["run_id"] for m in manifests if m["run_id"].startswith(kill.run_id)}
+            expected = kill.committed | {r for r in outcome.recovered if r.startswith(kill.run_id)}
+            assert mine == expected, f"{seed}: kill {kill.number}: runs {mine} != {expected}"
         flows = {r[3] for r in runs}
         assert flows == {"backfill" if backfill else "crawl"}, f"{seed}: flows {flows}"
 
