@@ -27,6 +27,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +47,7 @@ OWNER_FILE = "owner.json"
 KEPT_FILE = "kept"  # the run kept its spools for inspection: not an orphan
 FAILED_FILE = "recovery-failed.txt"  # a spool that could not be landed: kept, not retried
 ROOT_PREFIX = "newslake-"
+STAGING_GRACE = 600.0  # seconds: a hidden root older than this was left by a kill
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,12 @@ def _root_parent() -> Path:
 
 
 def new_spool_root(run_id: str, *, lake: str, flow: str, started_at: datetime) -> Path:
-    """A run's spool root, with the owner.json that lets a later run find it if this one dies."""
-    root = Path(tempfile.mkdtemp(prefix=f"{ROOT_PREFIX}{run_id}-", dir=spool_parent()))
+    """A run's spool root, with the owner.json that lets a later run find it if this one dies.
+
+    The root is made under a hidden name and renamed once owner.json is in it, so no root
+    ever lacks its owner; a hidden one left by a kill within that instant is removed later.
+    """
+    staging = Path(tempfile.mkdtemp(prefix=f".{ROOT_PREFIX}{run_id}-", dir=spool_parent()))
     owner = {
         "lake": lake,
         "flow": flow,
@@ -71,9 +77,9 @@ def new_spool_root(run_id: str, *, lake: str, flow: str, started_at: datetime) -
         "started_at": started_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "process": process_identity(),
     }
-    temporary = root / (OWNER_FILE + ".tmp")
-    temporary.write_text(json.dumps(owner, indent=1), "utf-8")
-    os.replace(temporary, root / OWNER_FILE)
+    (staging / OWNER_FILE).write_text(json.dumps(owner, indent=1), "utf-8")
+    root = staging.with_name(staging.name.removeprefix("."))
+    os.rename(staging, root)
     return root
 
 
@@ -102,7 +108,16 @@ def _crawl_running(spool: Path) -> bool:
     return False
 
 
+def _remove_stale_staging() -> None:
+    """Hidden roots a run was killed in the middle of creating (they never held a spool)."""
+    for staging in _root_parent().glob(f".{ROOT_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            if time.time() - staging.stat().st_mtime > STAGING_GRACE:
+                shutil.rmtree(staging)
+
+
 def _orphan_roots(lake: str) -> list[tuple[Path, dict[str, Any]]]:
+    _remove_stale_staging()
     roots = []
     for owner_path in sorted(_root_parent().glob(f"{ROOT_PREFIX}*/{OWNER_FILE}")):
         root = owner_path.parent

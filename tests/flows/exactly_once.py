@@ -305,23 +305,40 @@ class KillHarness:
     def manifest_path(self, run_id: str) -> Path:
         return self.lake / "runs" / run_id / f"{SOURCE}.json"
 
-    def uncommitted(self, prefix: str = "") -> list[str]:
-        """Run ids of data files in the lake that no manifest commits (yet)."""
-        found = set()
+    def uncommitted(self, prefix: str = "") -> dict[tuple[str, int], str]:
+        """Data files in the lake that no manifest commits (yet): (path, inode) -> run id.
+
+        The inode tells a file written anew (a landing writes by rename) from one a killed
+        landing left: a recovery rewrites the same names.
+        """
+        found = {}
         folders = [self.lake / "raw" / f"source_id={SOURCE}"]
         articles = self.lake / "articles" / f"source_id={SOURCE}"
         if articles.is_dir():
             folders += [p for p in articles.iterdir() if p.is_dir()]
         for folder in folders:
             try:
-                names = os.listdir(folder)
+                entries = list(os.scandir(folder))
             except OSError:
                 continue
-            for name in names:
-                run = _file_run_id(name)
+            for entry in entries:
+                run = _file_run_id(entry.name)
                 if run and run.startswith(prefix) and not self.manifest_path(run).exists():
-                    found.add(run)
-        return sorted(found)
+                    try:
+                        found[(entry.path, entry.inode())] = run
+                    except OSError:
+                        continue
+        return found
+
+    def landing_trigger(self, prefix: str = "") -> Callable[[], str | None]:
+        """Fires when a landing writes a data file that no manifest commits yet."""
+        left = set(self.uncommitted(prefix))  # by killed landings before this run
+
+        def fired() -> str | None:
+            new = {run for key, run in self.uncommitted(prefix).items() if key not in left}
+            return f"uncommitted files of {', '.join(sorted(new))}" if new else None
+
+        return fired
 
     def pending_lines(self) -> int:
         """Article lines in spools that killed runs left (the next run lands them first)."""
@@ -369,6 +386,7 @@ class KillHarness:
             left = self.articles - len(self.landed_ids()) - self.pending_lines()
             k = self.rng.randint(1, max(1, left // 3))
             kill = Kill(number, phase, f"{k} lines" if phase == "crawl" else "")
+            landing = self.landing_trigger()
             process, log_path = self._start(backfill=False)
             started = time.monotonic()
             spool_lines: dict[str, _LineCounter] = {}
@@ -378,6 +396,7 @@ class KillHarness:
                 phase: str = phase,
                 k: int = k,
                 spool_lines: dict[str, _LineCounter] = spool_lines,
+                landing: Callable[[], str | None] = landing,
             ) -> str | None:
                 if run_id is None:
                     return None
@@ -390,8 +409,7 @@ class KillHarness:
                     )
                     return f"{counter()} lines spooled" if counter() >= k else None
                 if phase == "landing":
-                    cut = self.uncommitted()
-                    return f"uncommitted files of {', '.join(cut)}" if cut else None
+                    return landing()
                 return "manifest committed" if self.manifest_path(run_id).exists() else None
 
             kill.run_id, why = self._watch(process, log_path, trigger, phase)
@@ -412,6 +430,7 @@ class KillHarness:
             k = self.rng.randint(1, PER_DAY - 5)
             target = f"day {day}" + (f", {k} lines" if phase == "crawl" else "")
             kill = Kill(number, phase, target)
+            landing = self.landing_trigger()
             process, log_path = self._start(backfill=True)
             started = time.monotonic()
             counters: dict[Path, _LineCounter] = {}
@@ -422,6 +441,7 @@ class KillHarness:
                 day: date = day,
                 k: int = k,
                 counters: dict[Path, _LineCounter] = counters,
+                landing: Callable[[], str | None] = landing,
             ) -> str | None:
                 if run_id is None:
                     return None
@@ -435,8 +455,8 @@ class KillHarness:
                     )
                     return f"{counter()} lines spooled" if counter() >= k else None
                 if phase == "landing":
-                    cut = self.uncommitted(prefix)
-                    return f"uncommitted files of {', '.join(cut)}" if cut else None
+                    why = landing()
+                    return why if why and prefix in why else None
                 runs = self.lake / "runs"
                 committed = [p.name for p in runs.glob(f"{prefix}*")] if runs.exists() else []
                 if any(self.manifest_path(r).exists() for r in committed):

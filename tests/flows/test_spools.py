@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -132,3 +134,19 @@ def test_a_spool_that_cannot_land_is_recorded_and_kept(spool_dir: Path, tmp_path
     assert "could not be landed" in manifest["error"]
     assert (spool / FAILED_FILE).exists()
     assert recover_spools(lake, AM) == []  # recorded once, not retried
+
+
+def test_roots_are_made_whole_and_a_hidden_one_left_by_a_kill_goes(
+    spool_dir: Path, tmp_path: Path
+) -> None:
+    lake = str(open_store(str(tmp_path / "lake")).uri)
+    root = new_spool_root(RUN_1, lake=lake, flow="crawl", started_at=STARTED)
+    assert root.name.startswith(f"newslake-{RUN_1}-") and (root / "owner.json").exists()
+    assert json.loads((root / "owner.json").read_text())["lake"] == lake
+    stale = spool_dir / f".newslake-{RUN_2}-abc"
+    fresh = spool_dir / ".newslake-20240403T060000Z-0789ab-def"
+    for hidden in (stale, fresh):
+        hidden.mkdir()
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
+    assert recover_spools(lake, AM) == []
+    assert sorted(p.name for p in spool_dir.iterdir()) == [fresh.name, root.name]
