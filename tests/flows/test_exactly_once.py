@@ -27,7 +27,7 @@ def _prefect_api() -> str:
     return str(api)
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(600)  # about 1 and 2 minutes on an idle 2-core machine
 @pytest.mark.parametrize("backfill", [False, True], ids=["crawl", "backfill"])
 def test_sigkilled_runs_land_each_article_exactly_once(backfill: bool, tmp_path: Path) -> None:
     seed = seed_from_env()
