@@ -173,7 +173,11 @@ def recover_spools(lake: str, source_id: str) -> list[Recovered]:
     lake = str(open_store(lake).uri)
     done: list[Recovered] = []
     for root, owner in _orphan_roots(lake):
-        for spool in sorted(p for p in root.iterdir() if p.is_dir()):
+        try:
+            spools = sorted(p for p in root.iterdir() if p.is_dir())
+        except OSError:  # removed meanwhile by the recovery of another source of the run
+            continue
+        for spool in spools:
             if (spool / FAILED_FILE).exists():
                 continue
             source = _json(spool / SOURCE_NAME)

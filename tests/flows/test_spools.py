@@ -150,3 +150,23 @@ def test_roots_are_made_whole_and_a_hidden_one_left_by_a_kill_goes(
     os.utime(stale, (time.time() - 3600, time.time() - 3600))
     assert recover_spools(lake, AM) == []
     assert sorted(p.name for p in spool_dir.iterdir()) == [fresh.name, root.name]
+
+
+def test_a_spool_its_crawl_still_writes_is_left_until_the_crawl_ends(
+    spool_dir: Path, tmp_path: Path
+) -> None:
+    lake = str(open_store(str(tmp_path / "lake")).uri)
+    root = _root(spool_dir, RUN_1, lake)  # the flow process died, its crawl did not
+    spool = _spool(root, AM, [article(RUN_1, "am-gas")])
+    crawl = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)", "--out", str(spool.resolve())]
+    )
+    try:
+        time.sleep(0.5)  # let it exec, so /proc shows its arguments
+        assert recover_spools(lake, AM) == []
+        assert (spool / "articles.jsonl").exists()
+    finally:
+        crawl.kill()
+        crawl.wait()
+    [done] = recover_spools(lake, AM)
+    assert (done.outcome, done.landed) == ("landed", 1)
