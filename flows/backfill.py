@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -38,7 +37,8 @@ from prefect.artifacts import (  # noqa: E402
 from prefect.runtime import task_run  # noqa: E402
 from prefect.states import Completed, Failed, State  # noqa: E402
 
-from flows.runs import new_run_id, spool_parent  # noqa: E402
+from flows.runs import new_run_id  # noqa: E402
+from flows.spools import keep_spools, new_spool_root, recover_spools  # noqa: E402
 from lake import Store, land_spool, open_store, read_manifests, write_skip_file  # noqa: E402
 from lake.backfill import (  # noqa: E402
     fetched_ids,
@@ -255,7 +255,8 @@ def backfill_flow(
     for listener in _listeners:
         for n, day in enumerate(sorted(done), 1):
             listener(day, "finished earlier", outcomes[day].counts, n, len(days))
-    spool_root = Path(tempfile.mkdtemp(prefix=f"newslake-{run_id}-", dir=spool_parent()))
+    recover_spools(lake_uri, chosen.id)  # what killed runs of the source had fetched lands first
+    spool_root = new_spool_root(run_id, lake=lake_uri, flow="backfill", started_at=started_at)
     for index, day in enumerate(pending):
         if max_days is not None and index >= max_days:
             logger.info("max_days=%d reached: %d day(s) left for a rerun", max_days, len(pending))
@@ -299,6 +300,7 @@ def backfill_flow(
     failed = summary.failed
     left = len(days) - len(summary.days)
     if failed:
+        keep_spools(spool_root)
         logger.warning("spools of the failed days kept for inspection in %s", spool_root)
         names = ", ".join(d.day for d in failed)
         return Failed(message=f"run {run_id}: {len(failed)} day(s) failed: {names}", data=summary)

@@ -13,14 +13,14 @@ crawl got are kept only after its landing committed. The backfill flow is flows/
 from __future__ import annotations
 
 import shutil
-import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flows.runs import new_run_id, spool_parent
+from flows.runs import new_run_id
 from flows.runtime import prefect_defaults
+from flows.spools import keep_spools, new_spool_root, recover_spools
 
 prefect_defaults()
 
@@ -86,7 +86,8 @@ class RunSummary:
 @task(name="prepare-skip-list", retries=2, retry_delay_seconds=5)
 def prepare_skip_list(lake: str, source_id: str, spool: Path) -> Path:
     """Ids of articles already landed, so the spider does not fetch them again, and the feeds'
-    and sitemaps' validators for conditional GET."""
+    and sitemaps' validators for conditional GET. Spools of killed runs of the source land first."""
+    recover_spools(lake, source_id)
     spool.mkdir(parents=True, exist_ok=True)
     path = spool / SKIP_FILE
     store = open_store(lake)
@@ -267,6 +268,7 @@ def finish_run(flow_name: str, summary: RunSummary, spool_root: Path | None = No
             shutil.rmtree(spool_root, ignore_errors=True)
         return Completed(message=f"run {summary.run_id}: {count} source(s)", data=summary)
     if spool_root is not None:
+        keep_spools(spool_root)  # recovery of killed runs leaves kept spools alone
         get_run_logger().warning(
             "spools of the failed sources kept for inspection in %s", spool_root
         )
@@ -290,7 +292,7 @@ def run_sources(
     sources = select_sources(load_sources(sources_file), source_ids)
     run_id = new_run_id()
     started_at = datetime.now(UTC)
-    spool_root = Path(tempfile.mkdtemp(prefix=f"newslake-{run_id}-", dir=spool_parent()))
+    spool_root = new_spool_root(run_id, lake=lake_uri, flow=flow_name, started_at=started_at)
     logger.info("run %s: %d source(s) into %s", run_id, len(sources), lake_uri)
 
     outcomes: dict[str, SourceOutcome] = {}

@@ -22,15 +22,15 @@ is a failed source, recorded in the lake.
 from __future__ import annotations
 
 import json
-import tempfile
+import shutil
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from flows.runs import new_run_id, spool_parent
+from flows.runs import new_run_id
 from flows.runtime import prefect_defaults
+from flows.spools import keep_spools, new_spool_root
 
 prefect_defaults()
 
@@ -96,7 +96,8 @@ def crawl_source_flow(
         outcome = SourceOutcome(source.id, status="skipped", error=source.status)
     else:
         logger.info("run %s: source %s into %s", run_id, source.id, lake_uri)
-        spool = Path(tempfile.mkdtemp(prefix=f"newslake-{run_id}-{source.id}-", dir=spool_parent()))
+        root = new_spool_root(run_id, lake=lake_uri, flow=SOURCE_FLOW, started_at=started_at)
+        spool = root / source.id
         common: dict[str, Any] = {
             "run_id": run_id,
             "lake_uri": lake_uri,
@@ -106,7 +107,10 @@ def crawl_source_flow(
         chain = submit_source(source, spool=spool, settings=settings, **common)
         outcome = collect_source(source.id, chain, spool=spool, **common)
         if outcome.status == "failed":
+            keep_spools(root)
             logger.warning("the spool of %s is kept for inspection in %s", source.id, spool)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
     create_table_artifact(
         key=OUTCOME_ARTIFACT,
         table=[outcome.row()],

@@ -3,20 +3,26 @@
 Landing reads which versions the source already has, then writes files and the manifest.
 Two overlapping runs of one source (an hourly crawl running long, a backfill beside it) would
 both read "not landed yet" and both land the same version. The lease serializes that
-read-then-write span. A lease left by a killed lander expires after `ttl` seconds and is
-taken over, at once when the holder is an earlier attempt of the same run (a retried task).
-Two takers racing on one stale lease is the remaining, rare, window.
+read-then-write span. A lease left by a killed lander is taken over at once when its holder
+is an earlier attempt of the same run (a retried task) or a process of this machine that is
+gone (SIGKILL, OOM, a crash: the lease names the holder's host, pid and the pid's start
+time); a holder on another machine, whose process cannot be checked from here, is waited for
+until the lease expires after `ttl` seconds. Two takers racing on one stale lease is the
+remaining, rare, window.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from lake.errors import AlreadyExists, LakeError, NotFound
@@ -30,6 +36,54 @@ LEASE_WAIT = 1800.0  # how long to wait for another lander before giving up
 
 def lease_key(source_id: str) -> str:
     return f"locks/source_id={source_id}.json"
+
+
+def _machine() -> str | None:
+    """This boot of this machine and this pid namespace: where two pids can be compared."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text("ascii").strip()
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None  # no /proc (macOS, Windows): holders are judged by the TTL alone
+    return f"{boot}/{namespace}"
+
+
+def _started(pid: int) -> int | None:
+    """The start time of process `pid` (clock ticks after boot); None if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text("ascii", errors="replace")
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()  # the name in parentheses may hold spaces
+    if fields[0] in ("Z", "X"):  # a zombie has finished, only nobody reaped it yet
+        return None
+    return int(fields[19])
+
+
+def process_identity(pid: int | None = None) -> dict[str, Any]:
+    """Who a process is, so another process can tell later whether it is still running."""
+    pid = os.getpid() if pid is None else pid
+    return {
+        "host": socket.gethostname(),
+        "machine": _machine(),
+        "pid": pid,
+        "pid_started": _started(pid),
+    }
+
+
+def process_gone(identity: Any) -> bool:
+    """True only when `identity` (process_identity()) is surely a process that has ended: one
+    of this machine and pid namespace whose pid is gone, a zombie, or reused by a newer
+    process. A process elsewhere, or one recorded without those details, is not judged."""
+    if not isinstance(identity, dict) or not isinstance(identity.get("pid"), int):
+        return False
+    machine = _machine()
+    if machine is None or identity.get("machine") != machine:
+        return False
+    if identity.get("host") != socket.gethostname():
+        return False
+    started = _started(identity["pid"])
+    return started is None or started != identity.get("pid_started")
 
 
 def _read(store: Store, key: str) -> dict[str, Any] | None:
@@ -58,7 +112,8 @@ def source_lease(
     deadline = time.monotonic() + wait
     while True:
         expires = datetime.now(UTC) + timedelta(seconds=ttl)
-        body = json.dumps({"owner": token, "expires_at": expires.isoformat()}).encode()
+        lease = {"owner": token, "expires_at": expires.isoformat(), **process_identity()}
+        body = json.dumps(lease).encode()
         try:
             store.put(key, body, if_absent=True)
             break
@@ -67,8 +122,10 @@ def source_lease(
             if held is None:
                 continue  # released between our write and our read
             mine = str(held.get("owner", "")).startswith(f"{holder}/")
-            if mine or datetime.fromisoformat(held["expires_at"]) < datetime.now(UTC):
-                # Expired, or left by an earlier attempt of this same run (a retried task).
+            expired = datetime.fromisoformat(held["expires_at"]) < datetime.now(UTC)
+            if mine or expired or process_gone(held):
+                # Expired, left by an earlier attempt of this same run (a retried task), or
+                # by a process of this machine that died holding it.
                 log.warning("taking over the landing lease of %s (%s)", source_id, held)
                 store.delete(key)
                 continue

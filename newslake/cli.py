@@ -51,6 +51,25 @@ LakeOpt = Annotated[
 ]
 
 
+SettingOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--setting",
+        metavar="KEY=VALUE",
+        help="A Scrapy or newslake crawl setting for this run, e.g. DOWNLOAD_DELAY=0; repeatable.",
+    ),
+]
+
+
+def _crawl_settings(texts: list[str] | None) -> dict[str, Any] | None:
+    from newslake.crawl_settings import parse_settings
+
+    try:
+        return parse_settings(texts)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+
+
 class Format(StrEnum):
     table = "table"
     json = "json"
@@ -166,6 +185,7 @@ def crawl(
         typer.Option("--source", help="Source id; repeat for several (default: all)."),
     ] = None,
     lake: LakeOpt = None,
+    setting: SettingOpt = None,
     fanout: Annotated[
         bool,
         typer.Option(
@@ -177,6 +197,7 @@ def crawl(
     """Crawl the sources' feeds and sitemaps and land new articles."""
     from newslake import api
 
+    settings = _crawl_settings(setting)
     _check_inputs(sources_file, source, lake)
     if fanout and not os.environ.get("PREFECT_API_URL"):
         _fail(
@@ -185,13 +206,22 @@ def crawl(
             2,
         )
     if fanout:
-        state = _guard_lake(lambda: _crawl_fanout(sources_file, source, lake))
+        state = _guard_lake(lambda: _crawl_fanout(sources_file, source, lake, settings))
     else:
-        state = _guard_lake(lambda: api.crawl(sources_file=sources_file, sources=source, lake=lake))
+        state = _guard_lake(
+            lambda: api.crawl(
+                sources_file=sources_file, sources=source, lake=lake, settings=settings
+            )
+        )
     raise typer.Exit(_print_run(state))
 
 
-def _crawl_fanout(sources_file: Path | None, sources: list[str] | None, lake: str | None) -> Any:
+def _crawl_fanout(
+    sources_file: Path | None,
+    sources: list[str] | None,
+    lake: str | None,
+    settings: dict[str, Any] | None,
+) -> Any:
     """The fan-out parent, run here; its children run on the workers of the server's pool."""
     from flows.fanout import crawl_fanout_flow
 
@@ -199,6 +229,7 @@ def _crawl_fanout(sources_file: Path | None, sources: list[str] | None, lake: st
         sources_file=str(sources_file) if sources_file else None,
         sources=sources,
         lake=lake,
+        settings=settings,
         return_state=True,
     )
 
@@ -210,10 +241,12 @@ def backfill(
     until: Annotated[str, typer.Option("--until", help="Last publication day, YYYY-MM-DD.")],
     sources_file: SourcesFileOpt = None,
     lake: LakeOpt = None,
+    setting: SettingOpt = None,
 ) -> None:
     """Land the articles of one source published in a date window."""
     from newslake import api
 
+    settings = _crawl_settings(setting)
     first, last = _parse_day(since, "--since"), _parse_day(until, "--until")
     if last < first:
         _fail(f"--until {until} is before --since {since}", 2)
@@ -237,7 +270,13 @@ def backfill(
     with progress:
         state = _guard_lake(
             lambda: api.backfill(
-                source, first, last, sources_file=sources_file, lake=lake, on_day=on_day
+                source,
+                first,
+                last,
+                sources_file=sources_file,
+                lake=lake,
+                settings=settings,
+                on_day=on_day,
             )
         )
     raise typer.Exit(_print_run(state))
