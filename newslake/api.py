@@ -162,18 +162,37 @@ def reparse(
     return state
 
 
-def connect(lake: str | None = None) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with the views articles, article_versions, rejects and runs."""
+def connect(
+    lake: str | None = None,
+    *,
+    sources: list[str] | None = None,
+    since: date | datetime | None = None,
+    until: date | datetime | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the views articles, article_versions, rejects and runs.
+
+    `sources`, `since` and `until` (publication days, both included) narrow the snapshot
+    before the views are built, so only those sources' and months' files are opened.
+    """
     from lake import connect as lake_connect
 
-    return lake_connect(lake)
+    return lake_connect(lake, source_ids=sources, since=since, until=until)
 
 
-def query(sql: str, lake: str | None = None, fmt: str = "table", width: int | None = None) -> str:
+def query(
+    sql: str,
+    lake: str | None = None,
+    fmt: str = "table",
+    width: int | None = None,
+    *,
+    sources: list[str] | None = None,
+    since: date | datetime | None = None,
+    until: date | datetime | None = None,
+) -> str:
     """Run SQL over the lake's views and format the result as table, json or csv."""
     from lake import run_query
 
-    return run_query(lake, sql, fmt, width=width)
+    return run_query(lake, sql, fmt, width=width, source_ids=sources, since=since, until=until)
 
 
 def health(

@@ -347,7 +347,8 @@ def query(
     of those sources and publication months are opened: `articles` then holds the latest of
     each article's versions published in the window.
     """
-    from lake import LakeError, resolve_uri, run_query
+    from lake import LakeError, resolve_uri
+    from newslake import api
 
     first = _parse_day(since, "--since") if since else None
     last = _parse_day(until, "--until") if until else None
@@ -363,14 +364,8 @@ def query(
             f"no lake at {where.path}: the folder does not exist (use --lake or NEWSLAKE_LAKE)", 2
         )
     text = _guard_lake(
-        lambda: run_query(
-            lake,
-            sql,
-            fmt.value,
-            width=out.width,
-            source_ids=source or None,
-            since=first,
-            until=last,
+        lambda: api.query(
+            sql, lake, fmt.value, width=out.width, sources=source or None, since=first, until=last
         )
     )
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
