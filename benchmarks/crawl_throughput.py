@@ -193,9 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=2000, help="site size (default 2000)")
     parser.add_argument(
         "--workers",
-        type=int,
-        default=None,
-        help="NEWSLAKE_EXTRACT_WORKERS for the crawl (default: the crawl's own default)",
+        default="default",
+        help="NEWSLAKE_EXTRACT_WORKERS of the crawl, or several comma-separated (each measured "
+        "in every run), e.g. 'default,0'; 'default' leaves the crawl's own default (the cores)",
     )
     parser.add_argument(
         "--baseline-workers",
@@ -208,9 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="site generator seed")
     args = parser.parse_args(argv)
 
-    settings = dict(FAST_SETTINGS)
-    if args.workers is not None:
-        settings["NEWSLAKE_EXTRACT_WORKERS"] = args.workers
+    modes = [m.strip() for m in args.workers.split(",") if m.strip()]
     with tempfile.TemporaryDirectory(prefix="newslake-bench-") as tmp:
         folder = Path(tmp)
         site = write_site(folder / "site", args.articles, seed=args.seed)
@@ -219,37 +217,43 @@ def main(argv: list[str] | None = None) -> int:
             pages = pages_of(site, base_url)
             print(
                 f"{args.articles} articles, {sum(len(b) for _, b in pages) / 1e6:.1f} MB of "
-                f"pages; {cores()} cores; crawl settings {settings}"
+                f"pages; {cores()} cores; crawl settings {FAST_SETTINGS}"
             )
             rows = []
             for attempt in range(1, args.repeat + 1):
                 load = load_average()
                 baseline = extraction_only(source, pages, args.baseline_workers)
-                figures = crawl_and_land(source, folder, settings, land=not args.no_land)
-                if figures.articles != args.articles:
-                    raise SystemExit(
-                        f"the crawl spooled {figures.articles} of {args.articles} articles: "
-                        f"{figures.stats}"
+                for mode in modes:
+                    settings = dict(FAST_SETTINGS)
+                    if mode != "default":
+                        settings["NEWSLAKE_EXTRACT_WORKERS"] = int(mode)
+                    figures = crawl_and_land(source, folder, settings, land=not args.no_land)
+                    if figures.articles != args.articles:
+                        raise SystemExit(
+                            f"the crawl spooled {figures.articles} of {args.articles} articles: "
+                            f"{figures.stats}"
+                        )
+                    rows.append(
+                        [
+                            str(attempt),
+                            load,
+                            f"{baseline:.1f}",
+                            f"{figures.stats['extract_workers']}",
+                            f"{figures.crawl_seconds:.2f}",
+                            f"{figures.crawl_rate:.1f}",
+                            f"{figures.crawl_rate / baseline:.2f}",
+                            f"{figures.land_seconds:.2f}",
+                            f"{figures.end_to_end_rate:.1f}",
+                            f"{figures.end_to_end_rate / baseline:.2f}",
+                        ]
                     )
-                rows.append(
-                    [
-                        str(attempt),
-                        load,
-                        f"{baseline:.1f}",
-                        f"{figures.crawl_seconds:.2f}",
-                        f"{figures.crawl_rate:.1f}",
-                        f"{figures.crawl_rate / baseline:.2f}",
-                        f"{figures.land_seconds:.2f}",
-                        f"{figures.end_to_end_rate:.1f}",
-                        f"{figures.end_to_end_rate / baseline:.2f}",
-                    ]
-                )
     print(
         table(
             [
                 "run",
                 "load avg (1/5/15 min)",
                 "extract-only art/s",
+                "crawl workers",
                 "crawl s",
                 "crawl art/s",
                 "ratio crawl",
