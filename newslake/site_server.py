@@ -17,16 +17,40 @@ An optional `_site.yaml` gives routes with special behaviour:
       /alias: {file: news/1.html}
       /nolastmod: {conditional: false}
 
+A route key containing `*` is a pattern (fnmatch) tried after the exact keys, in file order:
+`/trap/*: {file: ok.html}` serves one file at any path under /trap/.
+
+Hostile behaviours, for the crawler's hostile-input tests (nothing of them is stored on disk):
+
+      /huge.html:                     # a body made on the fly: head, `count` items, tail;
+        generate: {head: "<html><body>", item: "<p>word</p>", count: 1000000, tail: "</html>"}
+                                      # {n} in an item is its number (1..count), {path} in any
+                                      # part the request's path, {{BASE}} the base URL
+      /bomb.html: {generate: {item: "0000000000", count: 100000}, gzip: true}
+                                      # gzip: the body is sent gzipped (Content-Encoding:
+                                      # gzip); a megabyte of zeros becomes a kilobyte.
+                                      # `gzip: file`: gzip data without Content-Encoding
+                                      # (a .gz download); both work on files too
+      /trickle.html: {trickle: 0.1}   # one byte every 0.1 s
+      /cut.html: {truncate: 100}      # announce the full Content-Length, send 100 bytes, close
+      /nolength.html: {content_length: false}   # no Content-Length: the body ends at close
+      /fat-header.html: {pad_header: 70000}     # an X-Padding header of that many bytes
+      /random.html: {file: random.bin, content_type: text/html}   # any bytes, any label
+
 Every response carries an ETag and a Last-Modified header and answers conditional requests
-with 304, unless the route says `conditional: false`. Every request is recorded in
-`requests` (method, path with query, headers) for tests to assert on.
+with 304, unless the route says `conditional: false` (generated bodies never do). Every
+request is recorded in `requests` (method, path with query, headers) for tests to assert on.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
+import sys
 import threading
 import time
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http import HTTPStatus
@@ -67,6 +91,12 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
     daemon_threads = True
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up on a response (a size cap, a timeout) is not a server error.
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
 
 @dataclass
 class SiteServer:
@@ -81,6 +111,7 @@ class SiteServer:
     _routes: dict[str, dict[str, Any]] = field(default_factory=dict)
     _hits: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _gzipped: dict[str, bytes] = field(default_factory=dict)  # generated bodies, compressed
 
     @property
     def base_url(self) -> str:
@@ -129,6 +160,69 @@ class SiteServer:
             self._hits[path] = self._hits.get(path, 0) + 1
             return self._hits[path]
 
+    def route(self, path: str) -> dict[str, Any]:
+        """The route of `path`: its exact key, else the first pattern matching it."""
+        if path in self._routes:
+            return self._routes[path]
+        for key, route in self._routes.items():
+            if "*" in key and fnmatch.fnmatchcase(path, key):
+                return route
+        return {}
+
+    def generated(self, spec: dict[str, Any], path: str) -> tuple[Iterator[bytes], int]:
+        """A generated body as chunks, and its length, without holding it in memory."""
+        base = self.base_url
+
+        def fill(text: str) -> str:
+            return text.replace("{{BASE}}", base).replace("{path}", path)
+
+        head = fill(str(spec.get("head", ""))).encode("utf-8")
+        tail = fill(str(spec.get("tail", ""))).encode("utf-8")
+        item = fill(str(spec.get("item", "")))
+        count = int(spec.get("count", 0))
+        numbered = "{n}" in item
+        if numbered:
+            length = (
+                len(head)
+                + len(tail)
+                + sum(len(item.replace("{n}", str(n + 1)).encode("utf-8")) for n in range(count))
+            )
+        else:
+            length = len(head) + len(tail) + len(item.encode("utf-8")) * count
+
+        def chunks() -> Iterator[bytes]:
+            yield head
+            if numbered:
+                batch: list[str] = []
+                for n in range(1, count + 1):
+                    batch.append(item.replace("{n}", str(n)))
+                    if len(batch) == 1000:
+                        yield "".join(batch).encode("utf-8")
+                        batch = []
+                yield "".join(batch).encode("utf-8")
+            else:
+                encoded = item.encode("utf-8")
+                per_block = max(1, 65536 // max(1, len(encoded)))
+                left = count
+                while left > 0:
+                    take = min(per_block, left)
+                    yield encoded * take
+                    left -= take
+            yield tail
+
+        return chunks(), length
+
+    def gzipped(self, key: str, chunks: Iterator[bytes]) -> bytes:
+        """The gzip of a generated body, made once per path (small: bombs compress well)."""
+        with self._lock:
+            cached = self._gzipped.get(key)
+        if cached is None:
+            packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+            cached = b"".join([*(packer.compress(c) for c in chunks), packer.flush()])
+            with self._lock:
+                self._gzipped[key] = cached
+        return cached
+
     def resolve(self, path: str) -> Path | None:
         relative = unquote(path).lstrip("/")
         candidate = (self.root / relative).resolve()
@@ -165,12 +259,14 @@ class _Handler(BaseHTTPRequestHandler):
         site = self.site
         hit = site._record(RecordedRequest(self.command, self.path, dict(self.headers.items())))
         path = urlsplit(self.path).path
-        route = site._routes.get(path, {})
+        route = site.route(path)
         if route.get("delay"):
             time.sleep(float(route["delay"]))
         times = route.get("times")
         special = "status" in route and (times is None or hit <= int(times))
         headers = {str(k): str(v) for k, v in (route.get("headers") or {}).items()}
+        if route.get("pad_header"):
+            headers["X-Padding"] = "a" * int(route["pad_header"])
         if special and int(route["status"]) >= 300:
             status = int(route["status"])
             if "location" in route:
@@ -178,6 +274,18 @@ class _Handler(BaseHTTPRequestHandler):
                 headers["Location"] = location
             page = f"<html><body><h1>{status} {HTTPStatus(status).phrase}</h1></body></html>"
             self._send(status, page.encode(), "text/html; charset=utf-8", headers, send_body)
+            return
+        status = int(route["status"]) if special else 200
+        if "generate" in route:
+            chunks, length = site.generated(dict(route["generate"]), path)
+            content_type = route.get("content_type") or "text/html; charset=utf-8"
+            if route.get("gzip"):
+                body = site.gzipped(path, chunks)
+                if route["gzip"] != "file":
+                    headers["Content-Encoding"] = "gzip"
+                self._send(status, body, content_type, headers, send_body, route)
+            else:
+                self._send(status, chunks, content_type, headers, send_body, route, length)
             return
         file = site.resolve(route.get("file", path))
         if file is None:
@@ -188,6 +296,10 @@ class _Handler(BaseHTTPRequestHandler):
         content_type = route.get("content_type") or CONTENT_TYPES.get(
             file.suffix, "application/octet-stream"
         )
+        if route.get("gzip"):
+            data = zlib.compress(data, 9, wbits=31) if data else data
+            if route["gzip"] != "file":
+                headers["Content-Encoding"] = "gzip"
         if route.get("conditional", True):
             etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
             headers.setdefault("ETag", etag)
@@ -198,22 +310,53 @@ class _Handler(BaseHTTPRequestHandler):
             ):
                 self._send(304, b"", None, headers, send_body=False)
                 return
-        self._send(200, data, content_type, headers, send_body)
+        self._send(status, data, content_type, headers, send_body, route)
 
     def _send(
         self,
         status: int,
-        body: bytes,
+        body: bytes | Iterator[bytes],
         content_type: str | None,
         headers: dict[str, str],
         send_body: bool,
+        route: dict[str, Any] | None = None,
+        length: int | None = None,
     ) -> None:
+        route = route or {}
+        chunks: Iterator[bytes] = iter([body]) if isinstance(body, bytes) else body
+        if isinstance(body, bytes):
+            length = len(body)
         self.send_response(status)
         if content_type:
             self.send_header("Content-Type", content_type)
         for key, value in headers.items():
             self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
+        if route.get("content_length", True):
+            self.send_header("Content-Length", str(length))
+        else:
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.end_headers()
-        if send_body and body:
-            self.wfile.write(body)
+        if not send_body:
+            return
+        budget = int(route["truncate"]) if "truncate" in route else None
+        trickle = float(route.get("trickle") or 0)
+        try:
+            for chunk in chunks:
+                if budget is not None:
+                    chunk = chunk[:budget]
+                    budget -= len(chunk)
+                if trickle:
+                    for index in range(len(chunk)):
+                        self.wfile.write(chunk[index : index + 1])
+                        self.wfile.flush()
+                        time.sleep(trickle)
+                elif chunk:
+                    self.wfile.write(chunk)
+                if budget == 0:
+                    break
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (a size cap, a timeout)
+            return
+        if budget is not None:
+            self.close_connection = True  # the rest never comes: end the connection

@@ -36,6 +36,8 @@ def canonical_url(url: str, base: str | None = None) -> str:
     cleaned = strip_tracking(absolute)
     parts = urlsplit(cleaned)
     host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal keeps its brackets
     port = parts.port
     if port and not (
         (parts.scheme == "http" and port == 80) or (parts.scheme == "https" and port == 443)

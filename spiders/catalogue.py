@@ -41,10 +41,25 @@ class SourcesError(ValueError):
         self.problems = list(problems)
 
 
+def _redacted(value: str) -> str:
+    """`value` with any password in it masked, for error messages."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return value
+    if parts.password is None:
+        return value
+    user, _, host = parts.netloc.rpartition("@")
+    return parts._replace(netloc=f"{user.split(':', 1)[0]}:***@{host}").geturl()
+
+
 def _http_url(value: str) -> str:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:  # e.g. a broken IPv6 literal
+        raise ValueError(f"not a URL: {_redacted(value)!r} ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"not an absolute http(s) URL: {value!r}")
+        raise ValueError(f"not an absolute http(s) URL: {_redacted(value)!r}")
     if parts.username or parts.password:
         # Credentials in a catalogue end up in logs and in the lake; refuse them.
         raise ValueError("URL carries credentials; keep secrets out of the sources file")

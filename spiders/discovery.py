@@ -59,7 +59,7 @@ class Discovered:
 class FeedParse:
     entries: list[Discovered]
     version: str  # feedparser's name of the format ("rss20", "atom10"), "" when not a feed
-    problem: str | None = None  # "feed_not_a_feed" | "feed_empty"
+    problem: str | None = None  # "feed_not_a_feed" | "feed_empty" | "feed_xml_entities"
     detail: str | None = None
 
 
@@ -68,7 +68,8 @@ class SitemapParse:
     kind: str | None  # "urlset" | "sitemapindex"; None when the body is not a sitemap
     entries: list[Discovered] = field(default_factory=list)
     children: list[tuple[str, datetime | None]] = field(default_factory=list)  # (url, lastmod)
-    problem: str | None = None  # "sitemap_not_a_sitemap" | "sitemap_too_large"
+    # "sitemap_not_a_sitemap" | "sitemap_too_large" | "sitemap_truncated" | "sitemap_xml_entities"
+    problem: str | None = None
     detail: str | None = None
 
 
@@ -103,12 +104,32 @@ def _strings(values: Iterable[Any], key: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+# An internal DTD subset declaring entities: "billion laughs" expands a kilobyte into
+# gigabytes. No feed or sitemap needs one; the whole document is refused, unread.
+_DOCTYPE = re.compile(rb"<!DOCTYPE[^\[>]*\[", re.IGNORECASE)
+_ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
+
+
+def declared_entities(body: bytes) -> int:
+    """How many <!ENTITY declarations the document's DOCTYPE makes (0 without a DOCTYPE)."""
+    doctype = _DOCTYPE.search(body[:4096])
+    if doctype is None:
+        return 0
+    end = body.find(b"]>", doctype.end())
+    subset = body[doctype.end() : end if end >= 0 else len(body)]
+    return len(_ENTITY.findall(subset))
+
+
 def parse_feed(body: bytes, url: str, content_type: str | None = None) -> FeedParse:
     """Entries of an RSS 0.9x/1.0/2.0 or Atom feed; `problem` says why a body is not trusted.
 
     A body is trusted as a feed only when feedparser recognises a feed format and finds at
     least one entry with a link: an HTML page served at a feed URL is `feed_not_a_feed`.
     """
+    entities = declared_entities(body)
+    if entities:
+        detail = f"the document declares {entities} XML entities (<!ENTITY>): refused, unread"
+        return FeedParse([], "", "feed_xml_entities", detail)
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
@@ -195,6 +216,10 @@ def parse_sitemap(body: bytes, url: str, *, max_size: int = 0) -> SitemapParse:
         except (OSError, EOFError) as exc:
             detail = f"broken gzip data: {exc}"
             return SitemapParse(None, problem="sitemap_not_a_sitemap", detail=detail)
+    entities = declared_entities(body)
+    if entities:
+        detail = f"the document declares {entities} XML entities (<!ENTITY>): refused, unread"
+        return SitemapParse(None, problem="sitemap_xml_entities", detail=detail)
     try:
         sitemap = _NewsSitemap(body)
         kind = sitemap.type

@@ -25,7 +25,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, Spider, signals
-from scrapy.exceptions import CloseSpider, DontCloseSpider, DownloadCancelledError, IgnoreRequest
+from scrapy.exceptions import (
+    CloseSpider,
+    DontCloseSpider,
+    DownloadCancelledError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.http import HtmlResponse, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -48,7 +54,8 @@ from spiders.discovery import (
 from spiders.extract_pool import ExtractionPool, Outcome, PageJob, default_workers, extract_page
 from spiders.extraction.api import PageHints
 from spiders.items import ArticleItem, RejectItem
-from spiders.middlewares import RETRY_AFTER_REFUSED, OffsiteRequest
+from spiders.middlewares import RETRY_AFTER_REFUSED, OffsiteRequest, RedirectLoop
+from spiders.netsafe import PrivateAddressRequest
 from spiders.pipelines import PREFIX, write_json_atomic
 
 if TYPE_CHECKING:
@@ -105,7 +112,18 @@ def describe_failure(failure: Failure) -> tuple[str, str, int | None]:
                 " NEWSLAKE_RETRY_AFTER_MAX allows: given up"
             )
         return "http_error", detail, response.status
-    if isinstance(exc, OffsiteRequest):
+    if isinstance(exc, RedirectLoop):
+        return "http_error", str(exc), exc.status
+    if isinstance(exc, ResponseDataLossError):
+        return (
+            "fetch_error",
+            "ResponseDataLossError: the connection ended before the announced Content-Length"
+            " (or the end of the chunked body) arrived",
+            None,
+        )
+    if isinstance(exc, (OffsiteRequest, PrivateAddressRequest)):
+        # A loopback or private address is outside where the source may take the crawler,
+        # like another host: a lasting reason, with the address in the detail.
         return "offsite", str(exc), None
     message = str(exc)
     if isinstance(exc, DownloadCancelledError) or "DOWNLOAD_MAXSIZE" in message:
@@ -389,8 +407,16 @@ class NewsSpider(Spider):
                 new += 1
         self._inc("archive_links", new)
         archive = self.source.archives[index]
-        if new and page < archive.max_pages and archive.pagination:
-            yield self._archive_request(index, day, page + 1)
+        if new and archive.pagination:
+            if page < archive.max_pages:
+                yield self._archive_request(index, day, page + 1)
+            else:
+                # A listing that never runs dry (a pagination trap) ends here, said out loud.
+                self._inc("archive_pages_capped")
+                self._problem(
+                    f"archive {response.url}: page {page} still adds links; max_pages"
+                    f" ({archive.max_pages}) reached, no further page requested"
+                )
 
     def listing_failed(self, failure: Failure) -> None:
         """A backfill listing that could not be read leaves its chunk unfinished (retried)."""
@@ -512,6 +538,13 @@ class NewsSpider(Spider):
             self._remember(response, children=[url for url, _ in result.children])
         max_depth = self.settings.getint("NEWSLAKE_SITEMAP_MAX_DEPTH")
         for url, lastmod in result.children:
+            if self._seen_sitemap(url):
+                self._inc("sitemap_loops")
+                self._problem(
+                    f"sitemap {response.url}: lists {url}, already read in this crawl"
+                    " (a loop of sitemap indexes): not read again"
+                )
+                continue
             if depth > max_depth:
                 self._problem(f"sitemap {url}: not fetched, deeper than {max_depth} indexes")
                 continue
@@ -521,6 +554,12 @@ class NewsSpider(Spider):
             request = self._discovery_request(url, "sitemap", depth)
             if request is not None:
                 yield request
+
+    def _seen_sitemap(self, url: str) -> bool:
+        try:
+            return canonical_url(url) in self._discovery_seen
+        except ValueError:
+            return False  # _discovery_request reports the unusable URL
 
     def parse_robots(self, response: Response) -> Iterator[Request]:
         for url in sitemap_urls_from_robots(response.body, base_url=response.url):

@@ -22,6 +22,7 @@ from protego import Protego
 
 from spiders.catalogue import Source
 from spiders.discovery import parse_feed, parse_sitemap
+from spiders.netsafe import guarded_opener
 from spiders.settings import DOWNLOAD_MAXSIZE, user_agent
 
 TIMEOUT = 20.0
@@ -53,12 +54,14 @@ class _Fetched:
     error: str | None = None
 
 
-def _fetch(url: str, agent: str, timeout: float) -> _Fetched:
+def _fetch(url: str, agent: str, timeout: float, allow_private: bool = False) -> _Fetched:
     request = urllib.request.Request(
         url, headers={"User-Agent": agent, "Accept-Encoding": "identity"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        # Loopback and private addresses only for sources that allow them (spiders/netsafe.py).
+        opener = guarded_opener(allow_private)
+        with opener.open(request, timeout=timeout) as response:
             body = response.read(DOWNLOAD_MAXSIZE + 1)
             if len(body) > DOWNLOAD_MAXSIZE:
                 return _Fetched(response.status, None, b"", f"larger than {DOWNLOAD_MAXSIZE} bytes")
@@ -79,12 +82,12 @@ class _Robots:
         self._cache: dict[str, Protego | None] = {}
         self._lock = Lock()
 
-    def verdict(self, url: str) -> str:
+    def verdict(self, url: str, allow_private: bool = False) -> str:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         with self._lock:
             if origin not in self._cache:
-                fetched = _fetch(origin + "/robots.txt", self.agent, self.timeout)
+                fetched = _fetch(origin + "/robots.txt", self.agent, self.timeout, allow_private)
                 if fetched.status is not None and 400 <= fetched.status < 500:
                     self._cache[origin] = Protego.parse("")  # no robots.txt: all allowed
                 elif fetched.status == 200:
@@ -107,11 +110,11 @@ def check_endpoint(
 ) -> EndpointCheck:
     check = EndpointCheck(source.id, kind, url)
     started = monotonic()
-    check.robots = robots.verdict(url)
+    check.robots = robots.verdict(url, source.allow_private_network)
     if check.robots == "disallowed":
         check.problem = "robots.txt disallows this URL for our User-Agent"
         return check
-    fetched = _fetch(url, robots.agent, timeout)
+    fetched = _fetch(url, robots.agent, timeout, source.allow_private_network)
     check.status, check.content_type = fetched.status, fetched.content_type
     check.seconds = round(monotonic() - started, 3)
     if fetched.error:

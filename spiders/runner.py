@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -62,6 +63,8 @@ class CrawlResult:
     warc_path: Path | None  # None when no article page was fetched
     returncode: int
     log_path: Path
+    # The crawl process's peak resident memory in MB (Linux VmHWM), None if not measured.
+    peak_rss_mb: float | None = None
 
 
 def log_tail(path: Path, lines: int = 40) -> str:
@@ -83,7 +86,9 @@ def _soft_timeout(timeout: float, download_timeout: float) -> float | None:
     return soft if soft >= 1.0 else None
 
 
-def _result(out_dir: Path, returncode: int, log_path: Path) -> CrawlResult:
+def _result(
+    out_dir: Path, returncode: int, log_path: Path, peak_rss_mb: float | None = None
+) -> CrawlResult:
     stats = json.loads((out_dir / STATS_FILE).read_text("utf-8"))
     warc = out_dir / RAW_FILE
     return CrawlResult(
@@ -94,6 +99,7 @@ def _result(out_dir: Path, returncode: int, log_path: Path) -> CrawlResult:
         warc_path=warc if warc.exists() else None,
         returncode=returncode,
         log_path=log_path,
+        peak_rss_mb=peak_rss_mb,
     )
 
 
@@ -188,6 +194,8 @@ def run_crawl(
         return _skipped(source, out_dir, log_path)
 
     overrides = dict(settings or {})
+    # The source alone decides whether private-network addresses may be fetched.
+    overrides["NEWSLAKE_ALLOW_PRIVATE_NETWORK"] = source.allow_private_network
     if "CLOSESPIDER_TIMEOUT" not in overrides:
         download_timeout = float(overrides.get("DOWNLOAD_TIMEOUT", crawl_settings.DOWNLOAD_TIMEOUT))
         soft = _soft_timeout(timeout, download_timeout)
@@ -216,12 +224,14 @@ def run_crawl(
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SECRET_PREFIXES)}
     # The crawl imports spiders/ and schemas/ from this checkout even when not pip-installed.
     env["PYTHONPATH"] = os.pathsep.join([str(_REPO_ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    peak_rss_mb: float | None = None
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
         )
         try:
-            returncode: int | None = process.wait(timeout=timeout)
+            returncode: int | None
+            returncode, peak_rss_mb = _wait(process, timeout)
             problem = None if returncode == 0 else f"exited with status {returncode}"
         except subprocess.TimeoutExpired:
             _stop(process)
@@ -239,7 +249,43 @@ def run_crawl(
             log_path=log_path,
             log_tail=log_tail(log_path),
         )
-    return _result(out_dir, 0, log_path)
+    return _result(out_dir, 0, log_path, peak_rss_mb)
+
+
+def _high_water_mb(pid: int) -> float | None:
+    """The process's peak resident memory so far (Linux VmHWM), in MB; None when unreadable.
+
+    Not wait4's ru_maxrss: Linux carries the forking parent's resident size into the child's
+    ru_maxrss across exec, so a crawl started from a large process would seem as large.
+    """
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)  # kB
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _wait(process: subprocess.Popen[bytes], timeout: float) -> tuple[int, float | None]:
+    """Wait for the crawl like Popen.wait, watching its peak memory (MB) meanwhile."""
+    deadline = time.monotonic() + timeout
+    delay = 0.001
+    peak: float | None = None
+    while True:
+        # A high-water mark: reading it every few tens of ms misses at most the last moments.
+        seen = _high_water_mb(process.pid)
+        if seen is not None:
+            peak = max(peak or 0.0, seen)
+        returncode = process.poll()
+        if returncode is not None:
+            return returncode, peak
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise subprocess.TimeoutExpired(process.args, timeout)
+        delay = min(delay * 2, remaining, 0.05)
+        time.sleep(delay)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

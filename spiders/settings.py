@@ -59,8 +59,14 @@ DOWNLOAD_DELAY = 1.0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 
-DOWNLOAD_TIMEOUT = 30
-DNS_TIMEOUT = 20
+DOWNLOAD_TIMEOUT = 30  # also bounds DNS resolution and a server trickling its bytes
+DNS_TIMEOUT = 20  # unused by NetSafeResolver below: DOWNLOAD_TIMEOUT bounds name resolution
+# Network safety (spiders/netsafe.py): every address a connection would use is checked; a
+# loopback, private, link-local or otherwise non-public one is refused unless the source sets
+# allow_private_network (the runner copies the source's flag here). The resolver also reads
+# IPv6 (AAAA) answers, which Scrapy's default IPv4-only resolver cannot.
+TWISTED_DNS_RESOLVER = "spiders.netsafe.NetSafeResolver"
+NEWSLAKE_ALLOW_PRIVATE_NETWORK = False
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # a page larger than this is rejected as too_large
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
@@ -89,8 +95,13 @@ FEEDS: dict[str, dict[str, object]] = {}
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "spiders.middlewares.SourceOffsiteMiddleware": 50,
+    "spiders.middlewares.CrawlDelayMiddleware": 110,  # after robots.txt (100) was read
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "spiders.middlewares.RetryAfterMiddleware": 550,
+    # After robots.txt for requests, before the retries for exceptions: see spiders/netsafe.py.
+    "spiders.netsafe.PrivateNetworkMiddleware": 560,
+    # Sees a response before the RedirectMiddleware (600) follows it.
+    "spiders.middlewares.RedirectLoopMiddleware": 610,
 }
 ITEM_PIPELINES = {"spiders.pipelines.SpoolPipeline": 300}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Mapping
 
@@ -24,6 +25,8 @@ _BINARY_MAGIC = (
     (b"RIFF", "RIFF media"),
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+# More undecodable bytes than this in a page declared UTF-8: the declaration is wrong.
+_MAX_REPLACEMENTS = 8
 # Encodings worth guessing between for this region when nothing declares one.
 _REGION_ENCODINGS = ["utf_8", "cp1251", "koi8_r", "cp1254", "iso8859_5", "cp1252"]
 
@@ -82,5 +85,20 @@ def to_text(html: str | bytes, headers: Mapping[str, str] | None = None) -> str:
     _refuse_binary(html, content_type)
     if isinstance(html, str):
         return html
-    _encoding, text = html_to_unicode(content_type, html, auto_detect_fun=_guess)
+    encoding, text = html_to_unicode(content_type, html, auto_detect_fun=_guess)
+    if html.isascii():
+        return text
+    # Old CMSs declare one charset and send another; when the bytes contradict the
+    # declaration, the bytes win. Non-ASCII text that is valid UTF-8 is UTF-8 (a legacy code
+    # page almost never yields valid UTF-8 by accident); a "UTF-8" page that is not is guessed.
+    declared = codecs.lookup(encoding).name
+    if not declared.startswith(("utf-8", "utf-16", "utf-32")):
+        try:
+            return html.decode("utf-8")
+        except UnicodeDecodeError:
+            return text
+    if declared == "utf-8" and text.count("\ufffd") > _MAX_REPLACEMENTS:
+        guess = _guess(html)
+        if guess and codecs.lookup(guess).name != "utf-8":
+            return html.decode(guess, errors="replace")
     return text

@@ -226,6 +226,7 @@ def make_source(base: str, **extra: Any) -> Source:
             "timezone": "Asia/Yerevan",
             "feeds": [base + "/feed.xml", base + "/not-a-feed/"],
             "sitemaps": [base + "/sitemap_index.xml"],
+            "allow_private_network": True,  # served on 127.0.0.1
             **extra,
         }
     )
@@ -563,6 +564,7 @@ def test_per_domain_concurrency_is_honoured(tmp_path: Path) -> None:
                 "languages": ["en"],
                 "timezone": "UTC",
                 "sitemaps": [site.base_url + "/sitemap.xml"],
+                "allow_private_network": True,  # served on 127.0.0.1
             }
         )
         settings = {**FAST, "CONCURRENT_REQUESTS_PER_DOMAIN": 2}

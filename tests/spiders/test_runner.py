@@ -47,6 +47,7 @@ def source(base: str, **extra: object) -> Source:
             "languages": ["en"],
             "timezone": "UTC",
             "sitemaps": [base + "/sitemap.xml"],
+            "allow_private_network": True,  # served on 127.0.0.1
             **extra,
         }
     )
