@@ -46,8 +46,10 @@ def capture_metadata(response: Response, fetched_at: datetime) -> dict[str, obje
     return {
         "fetched_at": fetched_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "discovered_url": meta.get(META_CANDIDATE),
+        # Shallow: the hints hold only strings and tuples of strings; asdict()'s recursive
+        # deep copy cost 1.5 ms a page in the crawl process (under cProfile).
         "hints": (
-            dataclasses.asdict(hints)
+            {field.name: getattr(hints, field.name) for field in dataclasses.fields(hints)}
             if dataclasses.is_dataclass(hints) and not isinstance(hints, type)
             else None
         ),

@@ -16,6 +16,7 @@ REST API and the dated archive pages of the catalogue entry for the days of thei
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -50,12 +51,12 @@ from spiders.discovery import (
     read_skip_file,
     sitemap_urls_from_robots,
 )
-from spiders.extraction.api import NotAnArticle, PageHints
+from spiders.extract_pool import ExtractionPool, Outcome, PageJob, default_workers, extract_page
+from spiders.extraction.api import PageHints
 from spiders.items import ArticleItem, RejectItem
 from spiders.middlewares import RETRY_AFTER_REFUSED, OffsiteRequest, RedirectLoop
 from spiders.netsafe import PrivateAddressRequest
 from spiders.pipelines import PREFIX, write_json_atomic
-from spiders.rows import fetched_row
 
 if TYPE_CHECKING:
     from typing import Self
@@ -137,6 +138,12 @@ def describe_failure(failure: Failure) -> tuple[str, str, int | None]:
 
 class NewsSpider(Spider):
     name = "news"
+    custom_settings: dict[str, Any] | None = {  # noqa: RUF012 - Scrapy reads it from the class
+        # One item per response: Scrapy's default (100) starts 100 asyncio tasks per response.
+        "CONCURRENT_ITEMS": 1,
+        # Scrapy's queue, without its O(n) scan per pop over the articles' priorities.
+        "SCHEDULER_PRIORITY_QUEUE": "spiders.scheduling.NewsPriorityQueue",
+    }
 
     def __init__(
         self,
@@ -189,6 +196,10 @@ class NewsSpider(Spider):
         self._sitemap_limit_reported = False
         self._articles_scheduled = False
         self._yielded: set[str] = set()  # canonical URLs of articles yielded in this run
+        self._pool: ExtractionPool | None = None
+        # Outcomes are handled in the order the responses arrived, whichever extraction ends
+        # first: the same article wins a duplicate as when pages are extracted one by one.
+        self._turn: asyncio.Future[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -196,6 +207,7 @@ class NewsSpider(Spider):
         if spider.backfill:
             slack = crawler.settings.getfloat("NEWSLAKE_BACKFILL_LASTMOD_SLACK_DAYS")
             spider.candidates.lastmod_slack = timedelta(days=slack)
+        crawler.signals.connect(spider.on_opened, signal=signals.spider_opened)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
@@ -254,6 +266,18 @@ class NewsSpider(Spider):
                 }
             )
         )
+
+    def on_opened(self, spider: Spider) -> None:
+        """Start the extraction workers now, before any connection exists to be inherited."""
+        setting = self.settings.get("NEWSLAKE_EXTRACT_WORKERS")
+        workers = default_workers() if setting in (None, "") else int(setting)
+        if workers < 0:
+            raise ValueError(f"NEWSLAKE_EXTRACT_WORKERS must be 0 or more, not {workers}")
+        if workers > 1 and self.source.status == "active":
+            timeout = self.settings.getfloat("NEWSLAKE_EXTRACT_TIMEOUT", 180.0)
+            self._pool = ExtractionPool(self.source, self.run_id, workers, timeout)
+            logger.info("Extracting in %d worker processes %s", workers, self._pool.pids())
+        self.crawler.stats.set_value(PREFIX + "extract_workers", workers if self._pool else 0)
 
     # --- discovery -------------------------------------------------------------------
 
@@ -588,7 +612,22 @@ class NewsSpider(Spider):
             priority=priority,
         )
 
-    def parse_article(self, response: Response) -> Iterator[ArticleItem | RejectItem]:
+    async def parse_article(self, response: Response) -> AsyncIterator[ArticleItem | RejectItem]:
+        loop = asyncio.get_running_loop()
+        previous, turn = self._turn, loop.create_future()
+        self._turn = turn
+        try:
+            outcome = await self._extract(response)
+            if previous is not None:
+                await asyncio.shield(previous)
+            item = self._item(response, outcome)
+        finally:
+            if not turn.done():
+                turn.set_result(None)
+        if item is not None:
+            yield item
+
+    async def _extract(self, response: Response) -> Outcome:
         hints: PageHints | None = response.meta.get(HINTS)
         candidate: str = response.meta.get(CANDIDATE, response.url)
         fetched_at = datetime.now(UTC)
@@ -602,43 +641,45 @@ class NewsSpider(Spider):
         # A declared non-HTML type is refused by fetched_row; an undeclared one is trusted only
         # when Scrapy sniffed HTML in the body.
         if not mime and not isinstance(response, HtmlResponse):
-            yield self._reject(
-                candidate, "not_html", "Content-Type missing", response.status, hints
-            )
-            return
+            return ("reject", "not_html", "Content-Type missing")
         headers = {"Content-Type": content_type or "text/html"}
         language = _header(response, "Content-Language")
         if language:
             headers["Content-Language"] = language
-        try:
-            row = fetched_row(
-                response.body,
-                strip_tracking(response.url),
-                source=self.source,
-                run_id=self.run_id,
-                fetched_at=fetched_at,
-                headers=headers,
-                hints=hints,
-                http_status=response.status,
-                raw_ref=raw_ref,
-                discovered_url=candidate,
-            )
-        except NotAnArticle as exc:
-            yield self._reject(candidate, exc.reason, exc.detail, response.status, hints)
-            return
+        job = PageJob(
+            body=response.body,
+            url=strip_tracking(response.url),
+            headers=headers,
+            hints=hints,
+            fetched_at=fetched_at,
+            http_status=response.status,
+            raw_ref=raw_ref,
+            discovered_url=candidate,
+        )
+        if self._pool is None:
+            return extract_page(self.source, self.run_id, job)
+        outcome = await self._pool.extract(job)
+        self.crawler.stats.set_value(PREFIX + "extract_worker_restarts", self._pool.restarts)
+        return outcome
 
+    def _item(self, response: Response, outcome: Outcome) -> ArticleItem | RejectItem | None:
+        """The item of an extraction's outcome: a row, a reject, or None for a duplicate."""
+        hints: PageHints | None = response.meta.get(HINTS)
+        candidate: str = response.meta.get(CANDIDATE, response.url)
+        if outcome[0] == "reject":
+            return self._reject(candidate, outcome[1], outcome[2], response.status, hints)
+        row: dict[str, Any] = outcome[1]
         outside = self._outside_window(row.get("published_at"))
         if outside:
             self._inc("out_of_window")
-            yield self._reject(candidate, "outside_window", outside, response.status, hints)
-            return
+            return self._reject(candidate, "outside_window", outside, response.status, hints)
         key = row["canonical_url"]
         if key in self._yielded:
             self._inc("duplicates")
             logger.info("Duplicate of an article already yielded in this run: %s", response.url)
-            return
+            return None
         self._yielded.add(key)
-        yield ArticleItem(row)
+        return ArticleItem(row)
 
     def _outside_window(self, published: datetime | None) -> str | None:
         """Why an article is outside the backfill window, or None when it belongs in it.
@@ -683,6 +724,8 @@ class NewsSpider(Spider):
 
     def on_closed(self, spider: Spider, reason: str) -> None:
         self.capture.close()
+        if self._pool is not None:
+            self._pool.close()
         if self.backfill:
             return
         stats = self.crawler.stats

@@ -69,6 +69,9 @@ def spool_stats(values: Mapping[str, Any], reason: str) -> dict[str, Any]:
     out["retry_wait_seconds"] = round(float(values.get(PREFIX + "retry_wait_seconds", 0)), 3)
     out["retry_after_refused"] = int(values.get(PREFIX + "retry_after_refused", 0))
     out["warc_records"] = int(values.get(PREFIX + "warc_records", 0))
+    # Extraction worker processes (0: in the crawl process) and how many had to be replaced.
+    out["extract_workers"] = int(values.get(PREFIX + "extract_workers", 0))
+    out["extract_worker_restarts"] = int(values.get(PREFIX + "extract_worker_restarts", 0))
     start = values.get("start_time")
     out["started_at"] = start.isoformat().replace("+00:00", "Z") if start else None
     out["elapsed_seconds"] = round(float(values.get("elapsed_time_seconds", 0)), 3)
