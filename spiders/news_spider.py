@@ -78,6 +78,9 @@ LISTING = "newslake_listing"  # wordpress | archive: {"page", "day", ...} of a b
 TRANSIENT_REJECTS = ("http_error", "fetch_error")
 
 MAX_PROBLEMS = 50  # problems kept in stats.json (and so in the run manifest)
+# Article requests scheduled at a time; the next batch goes in when half of one is left, so
+# the downloader never runs dry and memory does not grow with the listing.
+ARTICLE_BATCH = 256
 
 
 def _as_date(value: str | date | None, name: str) -> date | None:
@@ -195,6 +198,9 @@ class NewsSpider(Spider):
         self._sitemap_requests = 0
         self._sitemap_limit_reported = False
         self._articles_scheduled = False
+        self._chosen: list[Candidate] = []
+        self._next_article = 0  # index in _chosen of the next article to request
+        self._outstanding = 0  # article requests scheduled and not yet answered
         self._yielded: set[str] = set()  # canonical URLs of articles yielded in this run
         self._pool: ExtractionPool | None = None
         # Outcomes are handled in the order the responses arrived, whichever extraction ends
@@ -579,10 +585,17 @@ class NewsSpider(Spider):
     # --- articles --------------------------------------------------------------------
 
     def on_idle(self, spider: Spider) -> None:
-        """Discovery is over: request the candidates, once."""
-        if self._articles_scheduled:
-            return
-        self._articles_scheduled = True
+        """Discovery is over: request the candidates, a batch at a time."""
+        if not self._articles_scheduled:
+            self._articles_scheduled = True
+            self._chosen = self._choose()
+        # Idle means nothing is in flight: whatever was counted outstanding has ended (a
+        # request the dupefilter dropped never reaches a callback).
+        self._outstanding = 0
+        if self._top_up():
+            raise DontCloseSpider
+
+    def _choose(self) -> list[Candidate]:
         chosen = self.candidates.select()
         for name, count in self.candidates.counts.items():
             self._inc(name, count)
@@ -596,11 +609,27 @@ class NewsSpider(Spider):
             self.source.id,
             len(chosen),
         )
+        return chosen
+
+    def _top_up(self) -> bool:
+        """Schedule the next batch of article requests once fewer than half a batch wait.
+
+        Requests (with their hints) are far bigger than the candidates they come from; scheduling
+        20,000 of them at once made a crawl's memory grow with the listing.
+        """
+        if self._outstanding > ARTICLE_BATCH // 2 or self._next_article >= len(self._chosen):
+            return False
         assert self.crawler.engine is not None
-        for index, candidate in enumerate(chosen):
-            self.crawler.engine.crawl(self._article_request(candidate, priority=-index))
-        if chosen:
-            raise DontCloseSpider
+        end = min(self._next_article + ARTICLE_BATCH, len(self._chosen))
+        for index in range(self._next_article, end):
+            self.crawler.engine.crawl(self._article_request(self._chosen[index], priority=-index))
+        self._outstanding += end - self._next_article
+        self._next_article = end
+        return True
+
+    def _article_done(self) -> None:
+        self._outstanding = max(0, self._outstanding - 1)
+        self._top_up()
 
     def _article_request(self, candidate: Candidate, priority: int) -> Request:
         # Decreasing priorities fetch in discovery order (feeds list the newest first).
@@ -624,6 +653,7 @@ class NewsSpider(Spider):
         finally:
             if not turn.done():
                 turn.set_result(None)
+            self._article_done()
         if item is not None:
             yield item
 
@@ -701,6 +731,7 @@ class NewsSpider(Spider):
         return None
 
     def article_failed(self, failure: Failure) -> Iterator[RejectItem]:
+        self._article_done()
         request = failure.request  # type: ignore[attr-defined]
         hints = request.meta.get(HINTS)
         candidate = request.meta.get(CANDIDATE, request.url)
