@@ -25,6 +25,29 @@ import pytest  # noqa: E402
 
 from newslake.site_server import SiteServer  # noqa: E402
 
+_START_DIR = os.getcwd()
+
+
+@pytest.fixture(autouse=True)
+def _keep_working_directory() -> Iterator[None]:
+    """Every test starts in the folder pytest started in.
+
+    Prefect changes the process's directory when it loads a deployment's code; a test that
+    ends that way would leave the next ones in a temporary folder that may be deleted, where
+    even os.getcwd() fails.
+    """
+    if _cwd() != _START_DIR:
+        os.chdir(_START_DIR)
+    yield
+
+
+def _cwd() -> str | None:
+    try:
+        return os.getcwd()
+    except FileNotFoundError:
+        return None
+
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
