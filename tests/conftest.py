@@ -32,9 +32,9 @@ _START_DIR = os.getcwd()
 def _keep_working_directory() -> Iterator[None]:
     """Every test starts in the folder pytest started in.
 
-    Prefect changes the process's directory when it loads a deployment's code; a test that
-    ends that way would leave the next ones in a temporary folder that may be deleted, where
-    even os.getcwd() fails.
+    Code that changes the process's directory (Prefect does when it loads a deployment's code
+    for a flow run) would otherwise leave the next tests in a folder that may since have been
+    deleted, where even os.getcwd() fails.
     """
     if _cwd() != _START_DIR:
         os.chdir(_START_DIR)
